@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "RevSearch",
+    products: [
+        .executable(name: "revsearch", targets: ["revsearch"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Verifier", targets: ["Verifier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // OpenBLAS's cblas.h, found through pkg-config (`openblas`).
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // libunwind with UNW_LOCAL_ONLY: call stacks for the allocator hooks.
+        .target(
+            name: "CUnwind",
+            linkerSettings: [.linkedLibrary("unwind")]
+        ),
+        .target(
+            name: "TensorCore",
+            dependencies: [
+                "CBLAS", "CUnwind",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(
+            name: "Verifier",
+            dependencies: ["TensorCore"]
+        ),
+        .executableTarget(
+            name: "revsearch",
+            dependencies: [
+                "TensorCore", "Verifier", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Verifier"]),
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "TensorCore"]),
+        .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
+    ]
+)

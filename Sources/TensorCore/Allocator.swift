@@ -1,0 +1,51 @@
+/// One allocation or free, as observers see it. The same value (same `id`) is passed to
+/// `allocated` and later to `freed`.
+public struct AllocationEvent: Sendable {
+    /// Unique per runtime, increasing in allocation order.
+    public let id: UInt64
+    public let bytes: Int
+    public let dtype: DType
+    public let category: MemoryCategory
+    /// The scope current when the buffer was allocated.
+    public let scope: Scope
+    /// Present only while `Runtime.captureStacks` is on.
+    public let stack: CallStack?
+}
+
+/// Receives every allocation and free of the runtime it is attached to. This is the
+/// only way instruments (the memory profiler, budgets, counters) see the model core.
+public protocol AllocationObserver: AnyObject {
+    func allocated(_ event: AllocationEvent)
+    func freed(_ event: AllocationEvent)
+}
+
+/// A 64-byte aligned block of tensor memory. It reports its own free to the runtime that
+/// allocated it, so accounting stays right even if the last reference dies elsewhere.
+public final class Buffer: @unchecked Sendable {
+    public static let alignment = 64
+
+    public let raw: UnsafeMutableRawPointer
+    public let bytes: Int
+    /// Set only when an observer saw the allocation; the free is then reported too.
+    private let event: AllocationEvent?
+    private let runtime: Runtime?
+
+    init(bytes: Int, dtype: DType, category: MemoryCategory, runtime: Runtime) {
+        self.bytes = bytes
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment)
+        if runtime.isObserved {
+            let event = runtime.makeEvent(bytes: bytes, dtype: dtype, category: category)
+            self.event = event
+            self.runtime = runtime
+            runtime.notifyAllocated(event)
+        } else {
+            event = nil
+            self.runtime = nil
+        }
+    }
+
+    deinit {
+        if let event, let runtime { runtime.notifyFreed(event) }
+        raw.deallocate()
+    }
+}

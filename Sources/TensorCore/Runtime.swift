@@ -1,0 +1,103 @@
+import Glibc
+
+/// Per-thread state of the model core: allocation observers, the current scope and
+/// memory category, call-stack capture, and the tape that records operations.
+///
+/// Thread-local rather than global so that two models on two threads (or two tests run
+/// in parallel) neither see each other's allocations nor share a tape. Kernels run on
+/// the calling thread; OpenBLAS parallelises inside a call.
+public final class Runtime: @unchecked Sendable {
+    /// This thread's runtime, made on first use.
+    public static var current: Runtime {
+        if let existing = pthread_getspecific(runtimeKey) {
+            return Unmanaged<Runtime>.fromOpaque(existing).takeUnretainedValue()
+        }
+        let made = Runtime()
+        pthread_setspecific(runtimeKey, Unmanaged.passRetained(made).toOpaque())
+        return made
+    }
+
+    private var observers: [AllocationObserver] = []
+    /// True when at least one observer is attached: the single branch on the allocation path.
+    private(set) var isObserved = false
+    private var nextID: UInt64 = 0
+
+    /// The scope new allocations are attributed to.
+    public internal(set) var scope = Scope(name: "", parent: nil)
+    /// The category new tensors get unless the call names one.
+    public private(set) var category = MemoryCategory.activation
+    /// Capture a libunwind call stack with every observed allocation (costly; off by default).
+    public var captureStacks = false
+    /// The tape operations are recorded on; nil when not recording (inference, backward).
+    public internal(set) var tape: Tape?
+
+    // MARK: - Observers
+
+    public func attach(_ observer: AllocationObserver) {
+        observers.append(observer)
+        isObserved = true
+    }
+
+    public func detach(_ observer: AllocationObserver) {
+        observers.removeAll { $0 === observer }
+        isObserved = !observers.isEmpty
+    }
+
+    func makeEvent(bytes: Int, dtype: DType, category: MemoryCategory) -> AllocationEvent {
+        nextID &+= 1
+        // Skip makeEvent, Buffer.init and the tensor constructor that asked for memory.
+        let stack = captureStacks ? CallStack.capture(skip: 2) : nil
+        return AllocationEvent(id: nextID, bytes: bytes, dtype: dtype, category: category, scope: scope, stack: stack)
+    }
+
+    func notifyAllocated(_ event: AllocationEvent) {
+        for observer in observers { observer.allocated(event) }
+    }
+
+    func notifyFreed(_ event: AllocationEvent) {
+        for observer in observers { observer.freed(event) }
+    }
+
+    // MARK: - Scopes and categories
+
+    /// Runs `body` with `name` appended to the scope path.
+    public func withScope<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+        let saved = scope
+        scope = saved.child(name)
+        defer { scope = saved }
+        return try body()
+    }
+
+    /// Runs `body` with new tensors defaulting to `category`.
+    public func withCategory<R>(_ category: MemoryCategory, _ body: () throws -> R) rethrows -> R {
+        let saved = self.category
+        self.category = category
+        defer { self.category = saved }
+        return try body()
+    }
+
+    /// Runs `body` with recording switched to `tape` (nil: nothing is recorded).
+    public func withTape<R>(_ tape: Tape?, _ body: () throws -> R) rethrows -> R {
+        let saved = self.tape
+        self.tape = tape
+        defer { self.tape = saved }
+        return try body()
+    }
+
+    func allocate(bytes: Int, dtype: DType, category: MemoryCategory?) -> Buffer {
+        Buffer(bytes: bytes, dtype: dtype, category: category ?? self.category, runtime: self)
+    }
+}
+
+/// Runs `body` inside a named scope of the current thread's runtime.
+public func withScope<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+    try Runtime.current.withScope(name, body)
+}
+
+private let runtimeKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { pointer in
+        if let pointer { Unmanaged<Runtime>.fromOpaque(pointer).release() }
+    }
+    return key
+}()
