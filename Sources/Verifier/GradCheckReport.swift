@@ -1,0 +1,24 @@
+import TensorCore
+
+/// The result of checking a table of cases: what `revsearch gradcheck --json` writes.
+public struct GradCheckReport: Sendable, Codable {
+    public let passed: Bool
+    public let tolerance: GradCheckTolerance
+    public let ops: [GradCheckResult]
+
+    /// Runs `cases` (all primitives by default), optionally only those whose op is in `only`.
+    public static func run(
+        _ cases: [GradCheckCase] = PrimitiveCatalog.cases, only: Set<String>? = nil,
+        tolerance: GradCheckTolerance = .init(), seed: UInt64 = 0
+    ) -> GradCheckReport {
+        let selected = cases.filter { only?.contains($0.op) ?? true }
+        let results = selected.map { GradCheck.run($0, tolerance: tolerance, seed: seed) }
+        return GradCheckReport(passed: !results.isEmpty && results.allSatisfy(\.passed), tolerance: tolerance, ops: results)
+    }
+
+    /// Worst absolute and relative errors over all rows.
+    public var maxAbsError: Double { ops.map(\.maxAbsError).max() ?? 0 }
+    public var maxRelError: Double { ops.map(\.maxRelError).max() ?? 0 }
+    /// Distinct op names checked.
+    public var distinctOps: Int { Set(ops.map(\.op)).count }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Any JSON value, decoded without a schema so that configuration readers can report
+/// unknown fields and wrong types by their path (`expect[1].at_most`) instead of
+/// JSONDecoder's generic messages.
+enum JSONValue: Decodable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? container.decode(Double.self) { self = .number(d) }
+        else if let s = try? container.decode(String.self) { self = .string(s) }
+        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// Parses `data` read from `file`; a syntax error names the file.
+    static func parse(_ data: Data, file: String) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) {
+            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            throw CLIError("\(file): not valid JSON: \(detail ?? context.debugDescription)")
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A JSON object being read field by field; every error names the file and the field
+/// path, and `finish()` rejects fields nobody asked for (a typo must not pass silently).
+struct JSONObjectReader {
+    let file: String
+    let path: String
+    private let fields: [String: JSONValue]
+    private var used = Set<String>()
+
+    init(_ value: JSONValue, file: String, path: String = "") throws {
+        guard case .object(let fields) = value else {
+            throw CLIError("\(file): \(path.isEmpty ? "the top level" : path) must be an object, found \(value.typeName)")
+        }
+        self.file = file
+        self.path = path
+        self.fields = fields
+    }
+
+    func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func error(_ key: String, _ message: String) -> CLIError {
+        CLIError("\(file): field '\(fieldPath(key))': \(message)")
+    }
+
+    mutating func value(_ key: String) -> JSONValue? {
+        used.insert(key)
+        return fields[key]
+    }
+
+    mutating func string(_ key: String) throws -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw error(key, "expected a string, found \(v.typeName)") }
+        return s
+    }
+
+    mutating func requiredString(_ key: String) throws -> String {
+        guard let s = try string(key) else { throw error(key, "missing (expected a string)") }
+        return s
+    }
+
+    mutating func number(_ key: String) throws -> Double? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let d) = v else { throw error(key, "expected a number, found \(v.typeName)") }
+        return d
+    }
+
+    mutating func int(_ key: String) throws -> Int? {
+        guard let d = try number(key) else { return nil }
+        guard d == d.rounded(), abs(d) < 1e15 else { throw error(key, "expected a whole number, found \(d)") }
+        return Int(d)
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b) = v else { throw error(key, "expected true or false, found \(v.typeName)") }
+        return b
+    }
+
+    mutating func strings(_ key: String) throws -> [String]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw error(key, "expected an array of strings, found \(v.typeName)") }
+        return try items.enumerated().map { i, item in
+            guard case .string(let s) = item else { throw error("\(key)[\(i)]", "expected a string, found \(item.typeName)") }
+            return s
+        }
+    }
+
+    mutating func array(_ key: String) throws -> [JSONValue]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw error(key, "expected an array, found \(v.typeName)") }
+        return items
+    }
+
+    mutating func object(_ key: String) throws -> JSONObjectReader? {
+        guard let v = value(key) else { return nil }
+        return try JSONObjectReader(v, file: file, path: fieldPath(key))
+    }
+
+    /// Fails on any field that was never read.
+    func finish() throws {
+        let unknown = Set(fields.keys).subtracting(used).sorted()
+        if let first = unknown.first {
+            throw CLIError("\(file): unknown field '\(fieldPath(first))' (known here: \(used.sorted().joined(separator: ", ")))")
+        }
+    }
+}

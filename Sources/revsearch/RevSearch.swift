@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct RevSearch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revsearch",
+        abstract: "Memory-efficient differentiable architecture search for Transformer translation models.",
+        subcommands: [GradCheckCommand.self, ProbeCommand.self, BenchCommand.self]
+    )
+}

@@ -1,2 +1,0 @@
-import TensorCore
-print(BLAS.coreName)
