@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// Runs the built `revsearch` binary the way a user does and returns its exit status and output.
+func revsearch(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = try revsearchBinary()
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// The executable sits beside the test bundle in the build products directory.
+func revsearchBinary() throws -> URL {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = exe.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("revsearch")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "revsearch next to \(exe.path)"])
+}
+
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct GradCheckCommandTests {
+    /// The primitives the foundation promises; the report must list each of them.
+    static let required = [
+        "matmul", "linear", "add", "sub", "mul", "bias", "relu", "gelu", "sigmoid", "softmax",
+        "log_softmax", "cross_entropy", "layer_norm", "embedding", "conv1d", "dropout", "split",
+        "concat", "max_pool", "mean_pool", "reshape", "transpose",
+    ]
+
+    @Test func writesJSONListingEveryPrimitiveAllPassed() throws {
+        let dir = try temporaryDirectory()
+        let path = dir.appendingPathComponent("out.json").path
+        let result = try revsearch("gradcheck", "--json", path)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        #expect(json["passed"] as? Bool == true)
+        let ops = json["ops"] as! [[String: Any]]
+        let names = Set(ops.compactMap { $0["op"] as? String })
+        for op in Self.required { #expect(names.contains(op), "missing \(op)") }
+        for row in ops {
+            #expect(row["passed"] as? Bool == true, "\(row)")
+            #expect(row["max_abs_error"] is Double && row["max_rel_error"] is Double)
+        }
+        #expect(result.stdout.contains("max abs error"))
+    }
+
+    @Test func unknownOpIsAClearError() throws {
+        let result = try revsearch("gradcheck", "--ops", "matmul,nonsense")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown op 'nonsense'"))
+    }
+}
+
+@Suite struct ProbeCommandTests {
+    func write(_ text: String, _ name: String, in dir: URL) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func passingAndFailingExpectationsSetTheExitStatus() throws {
+        let dir = try temporaryDirectory()
+        let good = try write("""
+            {"name": "matmul-only", "scenario": "gradcheck", "parameters": {"ops": ["matmul"]},
+             "expect": [{"metric": "passed", "equals": true}, {"metric": "cases", "at_least": 1}]}
+            """, "good.json", in: dir)
+        let pass = try revsearch("probe", good)
+        #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
+        #expect(pass.stdout.contains("2 passed, 0 failed"))
+        let bad = try write("""
+            {"name": "impossible", "scenario": "gradcheck", "parameters": {"ops": ["matmul"]},
+             "expect": [{"metric": "max_abs_error", "at_most": -1}]}
+            """, "bad.json", in: dir)
+        let fail = try revsearch("probe", bad)
+        #expect(fail.status == 1)
+        #expect(fail.stdout.contains("FAIL max_abs_error <= -1"))
+    }
+
+    @Test func malformedProbesNameFileAndField() throws {
+        let dir = try temporaryDirectory()
+        let cases: [(String, String)] = [
+            (#"{"name": "x", "scenario": "gradcheck", "expect": [{"metric": "passed", "equals": true}], "expct": 1}"#, "unknown field 'expct'"),
+            (#"{"name": "x", "scenario": "gradcheck", "expect": [{"metric": "passed", "at_most": "low"}]}"#, "field 'expect[0].at_most': expected a number"),
+            (#"{"name": "x", "scenario": "gradcheck", "expect": []}"#, "field 'expect': missing or empty"),
+            (#"{"name": "x", "scenario": "warp", "expect": [{"metric": "passed", "equals": true}]}"#, "unknown scenario 'warp'"),
+            (#"{"name": "x", "scenario": "gradcheck", "parameters": {"opz": []}, "expect": [{"metric": "passed", "equals": true}]}"#, "unknown field 'parameters.opz'"),
+            (#"{"name": "x", "scenario": "gradcheck", "expect": [{"metric": "speed", "at_least": 1}]}"#, "unknown metric 'speed'"),
+            (#"{"name": "x", "#, "not valid JSON"),
+        ]
+        for (index, (text, message)) in cases.enumerated() {
+            let path = try write(text, "p\(index).json", in: dir)
+            let result = try revsearch("probe", path)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(path), "names the file: \(result.stderr)")
+            #expect(result.stderr.contains(message), "expected '\(message)' in: \(result.stderr)")
+        }
+    }
+}
