@@ -5,7 +5,8 @@ import TensorCore
 /// `revsearch gradcheck`, the tests and the gradient-check probe all read this table.
 public enum PrimitiveCatalog {
     public static var cases: [GradCheckCase] {
-        arithmeticCases + activationCases + normalizationCases + lossCases + sequenceCases + structuralCases
+        arithmeticCases + activationCases + normalizationCases + lossCases + sequenceCases + dynamicConvCases
+            + structuralCases
     }
 
     /// The distinct op names in the table, in table order.

@@ -9,12 +9,17 @@ struct Table {
 
     mutating func add(_ cells: String...) { rows.append(cells) }
 
+    /// Numbers (and percentages) align right, words left.
+    static func isNumeric(_ cell: String) -> Bool {
+        Double(cell.hasSuffix("%") ? String(cell.dropLast()) : cell) != nil
+    }
+
     var rendered: String {
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
+                return Table.isNumeric(cell) ? pad + cell : cell + pad
             }.joined(separator: "  ")
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
