@@ -1,25 +1,14 @@
-/// How a convolution over time aligns its taps.
-public enum ConvAlignment: Sendable {
-    /// Taps t-(w-1)/2 ... t+w-1-(w-1)/2 (encoder).
-    case centred
-    /// Taps t-w+1 ... t: the output at t never sees a later input (decoder).
-    case causal
-
-    /// Inputs before t that tap 0 reaches.
-    func leftPad(width: Int) -> Int { self == .causal ? width - 1 : (width - 1) / 2 }
-}
-
 /// a [B, T, c], kernels [B, T, h, w] -> [B, T, c]: a depthwise convolution whose kernel is
 /// different at every position (Wu et al. 2019's dynamic convolution). Channel ch uses the
 /// kernel of head ch / (c / h); out[b,t,ch] = sum_j kernels[b,t,head,j] · a[b, t+j-pad, ch],
 /// with zeros outside the sequence.
-public func dynamicConv(_ a: Tensor, kernels: Tensor, alignment: ConvAlignment) -> Tensor {
+public func dynamicConv(_ a: Tensor, kernels: Tensor, padding: ConvPadding) -> Tensor {
     precondition(a.rank == 3 && kernels.rank == 4, "dynamicConv expects a [B,T,c] and kernels [B,T,h,w], got \(a.shape), \(kernels.shape)")
     let (b, t, c) = (a.shape[0], a.shape[1], a.shape[2])
     let (h, w) = (kernels.shape[2], kernels.shape[3])
     precondition(kernels.shape[0] == b && kernels.shape[1] == t && c % h == 0,
                  "kernels \(kernels.shape) do not fit input \(a.shape) (heads must divide channels)")
-    let geometry = DynamicConvGeometry(batch: b, length: t, channels: c, heads: h, width: w, pad: alignment.leftPad(width: w))
+    let geometry = DynamicConvGeometry(batch: b, length: t, channels: c, heads: h, width: w, pad: padding.leftPad(width: w))
     let y = Tensor(zeros: a.shape, dtype: a.dtype)
     switch a.dtype {
     case .float32: dynamicConvForward(a.pointer(Float.self), kernels.pointer(Float.self), y.pointer(Float.self), geometry)

@@ -9,11 +9,11 @@ extension PrimitiveCatalog {
         ]
         var rows: [GradCheckCase] = []
         for s in shapes {
-            for alignment in [ConvAlignment.centred, .causal] {
+            for alignment in [ConvPadding.centred, .causal] {
                 let label = describe(("a", [s.b, s.t, s.c]), ("k", [s.b, s.t, s.h, s.w])) + (alignment == .causal ? " causal" : " centred")
                 rows.append(GradCheckCase(op: "dynamic_conv", shape: label, mode: s.mode,
                                           inputs: { [variable([s.b, s.t, s.c], &$0), variable([s.b, s.t, s.h, s.w], &$0)] },
-                                          function: { dynamicConv($0[0], kernels: $0[1], alignment: alignment) }))
+                                          function: { dynamicConv($0[0], kernels: $0[1], padding: alignment) }))
             }
         }
         return rows
