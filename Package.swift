@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .executable(name: "revsearch", targets: ["revsearch"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Ops", targets: ["Ops"]),
+        .library(name: "Reversible", targets: ["Reversible"]),
         .library(name: "Verifier", targets: ["Verifier"]),
     ],
     dependencies: [
@@ -32,18 +34,28 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Verifier",
+            name: "Ops",
             dependencies: ["TensorCore"]
+        ),
+        .target(
+            name: "Reversible",
+            dependencies: ["TensorCore", "Ops"]
+        ),
+        .target(
+            name: "Verifier",
+            dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Verifier", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Verifier", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Verifier"]),
-        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "TensorCore"]),
+        .testTarget(name: "OpsTests", dependencies: ["Ops", "TensorCore", "Verifier"]),
+        .testTarget(name: "ReversibleTests", dependencies: ["Reversible", "Ops", "TensorCore"]),
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]
 )

@@ -1,0 +1,64 @@
+import Foundation
+import TensorCore
+
+/// Multi-head scaled dot-product attention with Q, K, V, O projections (no biases).
+/// self_attn: keys and values from H (causal in the decoder). cross_attn: keys and values
+/// from the encoder output (d -> c), queries from H.
+public final class MultiHeadAttention: CandidateOp {
+    let query, key, value, out: Tensor
+    let heads: Int
+    let causal: Bool
+    let cross: Bool
+    let faults: InjectedFaults
+
+    public init(_ spec: OpSpec, cross: Bool, rng: inout RandomState) {
+        let c = spec.channels, kv = cross ? spec.modelWidth : spec.channels
+        query = .parameter(xavier: [c, c], fanIn: c, fanOut: c, dtype: spec.dtype, rng: &rng)
+        key = .parameter(xavier: [c, kv], fanIn: kv, fanOut: c, dtype: spec.dtype, rng: &rng)
+        value = .parameter(xavier: [c, kv], fanIn: kv, fanOut: c, dtype: spec.dtype, rng: &rng)
+        out = .parameter(xavier: [c, c], fanIn: c, fanOut: c, dtype: spec.dtype, rng: &rng)
+        heads = spec.heads
+        causal = spec.causal && !cross
+        self.cross = cross
+        faults = spec.faults
+    }
+
+    public var parameters: [(name: String, tensor: Tensor)] {
+        [("q_proj.weight", query), ("k_proj.weight", key), ("v_proj.weight", value), ("out_proj.weight", out)]
+    }
+
+    public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
+        let (b, t, c) = (h.shape[0], h.shape[1], h.shape[2])
+        guard let source = cross ? context.memory : h else {
+            preconditionFailure("cross_attn needs the encoder output in its context")
+        }
+        let s = source.shape[1]
+        let dh = c / heads
+        // [B, T, c] -> [B, heads, T, dh]
+        func split(_ x: Tensor, _ length: Int) -> Tensor {
+            transpose(reshape(x, [b, length, heads, dh]), 1, 2)
+        }
+        let q = split(linear(h, weight: query), t)
+        let k = split(linear(source, weight: key), s)
+        let v = split(linear(source, weight: value), s)
+        let scores = scale(matmul(q, k, transposeB: true), 1 / Double(dh).squareRoot())   // [B, h, T, S]
+        var mask = cross ? context.memoryMask : context.keyMask
+        if causal {
+            let causalMask = causalAttentionMask(length: t, dtype: h.dtype, offByOne: faults.contains(.causalMaskOffByOne))
+            mask = mask.map { add($0, causalMask) } ?? causalMask
+        }
+        let weights = softmax(scores, additiveMask: mask)
+        let attended = transpose(matmul(weights, v), 1, 2)   // [B, T, heads, dh]
+        return linear(reshape(attended, [b, t, c]), weight: out)
+    }
+}
+
+/// [T, T]: 0 where query t may see key j (j <= t), -inf elsewhere.
+func causalAttentionMask(length: Int, dtype: DType, offByOne: Bool = false) -> Tensor {
+    var values = [Double](repeating: 0, count: length * length)
+    let reach = offByOne ? 1 : 0
+    for t in 0..<length {
+        for j in 0..<length where j > t + reach { values[t * length + j] = -.infinity }
+    }
+    return Tensor(shape: [length, length], scalars: values, dtype: dtype)
+}

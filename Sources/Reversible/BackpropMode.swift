@@ -1,0 +1,35 @@
+/// How a stack of reversible layers is differentiated.
+public enum BackpropMode: Sendable, Equatable, CustomStringConvertible {
+    /// Ordinary backprop: every activation of every layer kept on one tape.
+    case full
+    /// Only each stack's top output kept; every layer's input rebuilt in backward.
+    case reconstruction
+    /// Reconstruction, but the input of every k-th layer (layers 1, 1+k, 1+2k, ...) is
+    /// also stored and used instead of its reconstruction, bounding float32 drift.
+    case hybrid(every: Int)
+
+    /// Parses `full`, `reconstruction`, `hybrid:K`.
+    public init?(_ text: String) {
+        switch text {
+        case "full": self = .full
+        case "reconstruction": self = .reconstruction
+        default:
+            guard text.hasPrefix("hybrid:"), let k = Int(text.dropFirst(7)), k >= 1 else { return nil }
+            self = .hybrid(every: k)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .full: "full"
+        case .reconstruction: "reconstruction"
+        case .hybrid(let k): "hybrid:\(k)"
+        }
+    }
+
+    /// Whether layer `index` (0-based) has its input stored.
+    func storesInput(ofLayer index: Int) -> Bool {
+        if case .hybrid(let k) = self { return index % k == 0 }
+        return false
+    }
+}

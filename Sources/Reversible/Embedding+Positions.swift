@@ -1,0 +1,41 @@
+import Foundation
+import TensorCore
+
+/// Factorised token embedding (vocab x e, then e x d) plus fixed sinusoidal positions.
+/// Its output is the first reversible layer's input; in reconstruction mode that input is
+/// rebuilt, so backward recomputes this cheap block from the token ids alone.
+public final class FactorisedEmbedding {
+    public let table: Tensor        // [V, e]
+    public let projection: Tensor   // [d, e]
+
+    init(vocabulary: Int, embeddingWidth e: Int, modelWidth d: Int, dtype: DType, rng: inout RandomState) {
+        table = .parameter(normal: [vocabulary, e], std: 1 / Double(e).squareRoot(), dtype: dtype, rng: &rng)
+        projection = .parameter(xavier: [d, e], fanIn: e, fanOut: d, dtype: dtype, rng: &rng)
+    }
+
+    public var parameters: [(name: String, tensor: Tensor)] {
+        [("embedding.weight", table), ("projection.weight", projection)]
+    }
+
+    /// ids [B, T] -> [B, T, d]: sqrt(e) E[ids] Pᵀ (scaled as fairseq scales embeddings), plus positions, then dropout.
+    func callAsFunction(_ ids: [Int32], batch: Int, length: Int, dropoutRate: Double, key: UInt64) -> Tensor {
+        let e = table.shape[1]
+        let tokens = scale(embedding(table, ids: ids, shape: [batch, length]), Double(e).squareRoot())
+        let projected = linear(tokens, weight: projection)
+        let positioned = add(projected, sinusoids(length: length, width: projection.shape[0], dtype: table.dtype))
+        return dropoutRate > 0 ? dropout(positioned, rate: dropoutRate, key: key) : positioned
+    }
+}
+
+/// The Transformer's fixed position signal [T, d]: sin on even features, cos on odd.
+func sinusoids(length: Int, width: Int, dtype: DType) -> Tensor {
+    var values = [Double](repeating: 0, count: length * width)
+    for t in 0..<length {
+        for i in stride(from: 0, to: width, by: 2) {
+            let angle = Double(t) / pow(10000, Double(i) / Double(width))
+            values[t * width + i] = sin(angle)
+            if i + 1 < width { values[t * width + i + 1] = cos(angle) }
+        }
+    }
+    return Tensor(shape: [length, width], scalars: values, dtype: dtype)
+}

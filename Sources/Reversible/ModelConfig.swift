@@ -1,0 +1,102 @@
+import Ops
+import TensorCore
+
+/// The shape of a reversible encoder-decoder: widths, splits, depth, and the op list of
+/// every node. Encoder layers have n splits; decoder layers n+1, the last node fixed to
+/// cross-attention (DESIGN.md section 4).
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var sourceVocabulary: Int
+    public var targetVocabulary: Int
+    /// Factorised embedding width e (vocab x e, then e x d).
+    public var embeddingWidth: Int
+    /// Hidden width d; must divide by n and by n + 1.
+    public var modelWidth: Int
+    /// n: splits of an encoder layer (decoder: n + 1).
+    public var splits: Int
+    public var encoderLayers: Int
+    public var decoderLayers: Int
+    public var heads: Int
+    public var pooling: Pooling
+    public var dropout: Double
+    public var dtype: DType
+    /// Op names mixed at every searched encoder node; ["all"] for every registered candidate.
+    public var encoderOps: [String]
+    /// Op names mixed at every searched decoder node (the first n nodes).
+    public var decoderOps: [String]
+    /// Derived models: the single op of every node, [layer][node]; overrides the op lists.
+    public var encoderGenotype: [[String]]?
+    public var decoderGenotype: [[String]]?
+    /// Seed of the weight initialisation.
+    public var seed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case sourceVocabulary = "source_vocabulary", targetVocabulary = "target_vocabulary"
+        case embeddingWidth = "embedding_width", modelWidth = "model_width", splits
+        case encoderLayers = "encoder_layers", decoderLayers = "decoder_layers", heads, pooling, dropout, dtype
+        case encoderOps = "encoder_ops", decoderOps = "decoder_ops"
+        case encoderGenotype = "encoder_genotype", decoderGenotype = "decoder_genotype", seed
+    }
+
+    public init(
+        sourceVocabulary: Int = 64, targetVocabulary: Int = 64, embeddingWidth: Int = 32, modelWidth: Int = 240,
+        splits: Int = 2, encoderLayers: Int = 2, decoderLayers: Int = 2, heads: Int = 4, pooling: Pooling = .max,
+        dropout: Double = 0.1, dtype: DType = .float32, encoderOps: [String] = ["all"], decoderOps: [String] = ["all"],
+        encoderGenotype: [[String]]? = nil, decoderGenotype: [[String]]? = nil, seed: UInt64 = 1
+    ) {
+        self.sourceVocabulary = sourceVocabulary; self.targetVocabulary = targetVocabulary
+        self.embeddingWidth = embeddingWidth; self.modelWidth = modelWidth; self.splits = splits
+        self.encoderLayers = encoderLayers; self.decoderLayers = decoderLayers; self.heads = heads
+        self.pooling = pooling; self.dropout = dropout; self.dtype = dtype
+        self.encoderOps = encoderOps; self.decoderOps = decoderOps
+        self.encoderGenotype = encoderGenotype; self.decoderGenotype = decoderGenotype; self.seed = seed
+    }
+
+    /// Problems that make the config unbuildable, each naming the field.
+    public func validate(registry: OpRegistry) -> [String] {
+        var problems: [String] = []
+        if splits < 2 { problems.append("splits: must be at least 2, got \(splits)") }
+        if modelWidth % splits != 0 || modelWidth % (splits + 1) != 0 {
+            problems.append("model_width: \(modelWidth) must divide by splits (\(splits)) and splits + 1 (\(splits + 1))")
+        }
+        for (field, width) in [("encoder", modelWidth / max(splits, 1)), ("decoder", modelWidth / (splits + 1))] where width % max(heads, 1) != 0 {
+            problems.append("heads: \(heads) must divide the \(field) split width \(width)")
+        }
+        for (field, value) in [("source_vocabulary", sourceVocabulary), ("target_vocabulary", targetVocabulary),
+                               ("embedding_width", embeddingWidth), ("encoder_layers", encoderLayers),
+                               ("decoder_layers", decoderLayers), ("heads", heads)] where value < 1 {
+            problems.append("\(field): must be positive, got \(value)")
+        }
+        if !(0..<1).contains(dropout) { problems.append("dropout: must be in [0, 1), got \(dropout)") }
+        for (field, ops) in [("encoder_ops", encoderOps), ("decoder_ops", decoderOps)] {
+            for op in ops where op != "all" && registry.entries[op] == nil {
+                problems.append("\(field): unknown op '\(op)'; registered: \(registry.names.joined(separator: ", "))")
+            }
+            if ops.isEmpty { problems.append("\(field): empty") }
+        }
+        if encoderOps.contains(where: { registry.entries[$0]?.decoderOnly == true }) {
+            problems.append("encoder_ops: decoder-only ops (cross_attn) cannot be used in the encoder")
+        }
+        for (field, genotype, layers, nodes) in [("encoder_genotype", encoderGenotype, encoderLayers, splits),
+                                                  ("decoder_genotype", decoderGenotype, decoderLayers, splits)] {
+            guard let genotype else { continue }
+            if genotype.count != layers { problems.append("\(field): \(genotype.count) layers, expected \(layers)") }
+            for (i, layer) in genotype.enumerated() {
+                if layer.count != nodes { problems.append("\(field)[\(i)]: \(layer.count) nodes, expected \(nodes)") }
+                for op in layer where registry.entries[op] == nil {
+                    problems.append("\(field)[\(i)]: unknown op '\(op)'")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// The op lists of each searched node of one layer.
+    func nodeOps(decoder: Bool, layer: Int, registry: OpRegistry) -> [[String]] {
+        if let genotype = decoder ? decoderGenotype : encoderGenotype {
+            return genotype[layer].map { [$0] }
+        }
+        let listed = decoder ? decoderOps : encoderOps
+        let ops = listed == ["all"] ? registry.candidates(decoder: decoder) : listed
+        return Array(repeating: ops, count: splits)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Ops
+import TensorCore
+
+/// How G_k combines its n-1 inputs into H_k (DESIGN.md section 2).
+public enum Pooling: String, Sendable, Codable {
+    case max, mean
+}
+
+/// One node G_k of a reversible layer: H = Pool(inputs), then either the mixed op
+/// sum_o softmax(alpha)_o * o(H) (search) or a single op (derived model).
+public final class NodeFunction {
+    public let opNames: [String]
+    public let ops: [CandidateOp]
+    /// Architecture weights, one per op; nil for a derived node with a single op.
+    public let alpha: Tensor?
+    public let pooling: Pooling
+
+    /// Builds the node's ops through `registry`. A node with several op names is mixed
+    /// and gets alpha ~ 1e-3 * N(0, 1) (DARTS' initialisation).
+    public init(opNames: [String], pooling: Pooling, spec: OpSpec, registry: OpRegistry, rng: inout RandomState) throws {
+        precondition(!opNames.isEmpty, "a node needs at least one op")
+        self.opNames = opNames
+        self.pooling = pooling
+        var made: [CandidateOp] = []
+        for name in opNames { made.append(try registry.make(name, spec: spec, rng: &rng)) }
+        ops = made
+        alpha = opNames.count > 1 ? Tensor.parameter(normal: [opNames.count], std: 1e-3, dtype: spec.dtype, rng: &rng) : nil
+    }
+
+    /// Named parameters: `<op>.<param>` for every op, then `alpha`.
+    public var parameters: [(name: String, tensor: Tensor)] {
+        var all: [(name: String, tensor: Tensor)] = []
+        for (name, op) in zip(opNames, ops) {
+            all += op.parameters.map { (name: "\(name).\($0.name)", tensor: $0.tensor) }
+        }
+        if let alpha { all.append((name: "alpha", tensor: alpha)) }
+        return all
+    }
+
+    /// G_k(inputs). `detachAlpha` is the injected fault that drops alpha's gradient.
+    public func callAsFunction(_ inputs: [Tensor], _ context: OpContext, detachAlpha: Bool = false) -> Tensor {
+        let h: Tensor
+        if inputs.count == 1 {
+            h = inputs[0]
+        } else {
+            h = pooling == .max ? elementwiseMax(inputs) : elementwiseMean(inputs)
+        }
+        guard let alpha else {
+            return withScope(opNames[0]) { ops[0].forward(h, context.with(dropoutKey: context.key(for: opNames[0]))) }
+        }
+        // softmax(alpha) is computed inside the block, from the alpha leaf, so a local
+        // tape that recomputes this node sends alpha its gradient.
+        let weights = split(softmax(detachAlpha ? alpha.detached() : alpha), parts: ops.count)
+        var total: Tensor?
+        for (i, op) in ops.enumerated() {
+            let out = withScope(opNames[i]) {
+                mul(op.forward(h, context.with(dropoutKey: context.key(for: opNames[i]))), weights[i])
+            }
+            total = total.map { add($0, out) } ?? out
+        }
+        return total!
+    }
+
+    /// softmax(alpha) as plain numbers (for reports and derivation).
+    public var weights: [Double]? {
+        guard let alpha else { return nil }
+        let a = alpha.scalars
+        let m = a.max()!
+        let e = a.map { exp($0 - m) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+}

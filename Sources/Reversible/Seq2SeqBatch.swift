@@ -1,0 +1,35 @@
+/// A padded batch of sentence pairs as token ids, row-major [B, S] and [B, T].
+public struct Seq2SeqBatch: Sendable {
+    public let batchSize: Int
+    public let sourceLength: Int
+    public let targetLength: Int
+    /// [B, S] source ids, right-padded with `padID`.
+    public let source: [Int32]
+    /// [B, T] decoder inputs (BOS, y_1..y_{T-1}), right-padded.
+    public let targetInput: [Int32]
+    /// [B, T] decoder targets (y_1..y_T, EOS), padded with `padID` (ignored by the loss).
+    public let targetOutput: [Int32]
+    public let sourceLengths: [Int]
+    public let targetLengths: [Int]
+    public let padID: Int32
+
+    public init(source: [[Int32]], targetInput: [[Int32]], targetOutput: [[Int32]], padID: Int32) {
+        precondition(!source.isEmpty && source.count == targetInput.count && source.count == targetOutput.count,
+                     "a batch needs the same positive number of sources and targets")
+        batchSize = source.count
+        sourceLength = source.map(\.count).max()!
+        targetLength = targetInput.map(\.count).max()!
+        func pad(_ rows: [[Int32]], _ length: Int) -> [Int32] {
+            rows.flatMap { $0 + Array(repeating: padID, count: length - $0.count) }
+        }
+        self.source = pad(source, sourceLength)
+        self.targetInput = pad(targetInput, targetLength)
+        self.targetOutput = pad(targetOutput, targetLength)
+        sourceLengths = source.map(\.count)
+        targetLengths = targetInput.map(\.count)
+        self.padID = padID
+    }
+
+    /// Real (non-padding) target tokens: the loss's denominator.
+    public var targetTokens: Int { targetOutput.filter { $0 != padID }.count }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Ops
+import Reversible
+import TensorCore
+
+/// What to verify: a model, a backprop mode to compare against full storage, a batch shape.
+public struct VerificationSetup: Sendable {
+    public var model: ModelConfig
+    /// The mode under test (reconstruction or hybrid:k); the reference is always `full`.
+    public var mode: BackpropMode
+    public var batchSize = 3
+    public var sourceLength = 7
+    public var targetLength = 6
+    /// Seed of the batch, the dropout masks and the finite-difference directions.
+    public var seed: UInt64 = 1
+    /// Deliberate faults (mutation tests); empty for a real check.
+    public var faults: InjectedFaults = []
+    public var registry: OpRegistry = .standard
+    /// The Float64 finite-difference check (skipped by depth sweeps, which only measure drift).
+    public var finiteDifferences = true
+
+    public init(model: ModelConfig, mode: BackpropMode) {
+        self.model = model
+        self.mode = mode
+    }
+}
+
+/// Collects every layer's input splits, stored by the forward and rebuilt by the backward.
+final class TraceCollector: ReversibleTrace {
+    var stored: [String: [[Double]]] = [:]
+    var reconstructed: [String: [[Double]]] = [:]
+
+    func layerInput(stack: String, layer: Int, splits: [Tensor], reconstructed isReconstructed: Bool) {
+        let key = "\(stack).layer\(layer)"
+        let values = splits.map(\.scalars)
+        if isReconstructed { reconstructed[key] = values } else { stored[key] = values }
+    }
+}
+
+/// Runs the same model, weights, batch and dropout masks with full-storage backprop and
+/// with the mode under test, and compares every layer input, every gradient and the loss;
+/// then checks the mode's gradient against finite differences of the loss in Float64 and
+/// checks that no decoder position sees a later one.
+public enum Verification {
+    public static func run(_ setup: VerificationSetup, policy: TolerancePolicy = .standard) throws -> VerificationReport {
+        let model = try ReversibleTransformer(setup.model, registry: setup.registry, faults: setup.faults)
+        let batch = SyntheticBatch.make(config: setup.model, batchSize: setup.batchSize, sourceLength: setup.sourceLength,
+                                        targetLength: setup.targetLength, seed: setup.seed)
+        let dropoutKey = RandomState.mix(setup.seed ^ 0xd209)
+        let trace = TraceCollector()
+        model.trace = trace
+
+        // Reference: ordinary backprop, every activation stored.
+        model.zeroGradients()
+        let fullLoss = model.trainingStep(batch, mode: .full, dropoutKey: dropoutKey)
+        let fullGradients = model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+        // Under test: the same step with reconstruction (or hybrid).
+        model.zeroGradients()
+        let testedLoss = model.trainingStep(batch, mode: setup.mode, dropoutKey: dropoutKey)
+        let testedGradients = model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+        model.trace = nil
+
+        let depth = max(setup.model.encoderLayers, setup.model.decoderLayers)
+        let tolerance = policy.tolerance(dtype: setup.model.dtype, depth: depth)
+
+        var layers: [VerificationReport.LayerRow] = []
+        for key in trace.stored.keys.sorted(by: layerOrder) {
+            let stored = trace.stored[key]!
+            guard let rebuilt = trace.reconstructed[key] else { continue }
+            for (k, (a, b)) in zip(rebuilt, stored).enumerated() {
+                let error = TensorError(a, reference: b)
+                layers.append(.init(layer: key, split: k + 1, error: error, passed: error.within(tolerance.activation)))
+            }
+        }
+
+        var parameters: [VerificationReport.ParameterRow] = []
+        for (i, p) in model.parameters.enumerated() {
+            let error = TensorError(testedGradients[i], reference: fullGradients[i])
+            let norm = fullGradients[i].reduce(0) { $0 + $1 * $1 }.squareRoot()
+            parameters.append(.init(name: p.name, kind: kind(of: p.name), gradientNorm: norm, error: error,
+                                    passed: error.within(tolerance.gradient)))
+        }
+
+        let finiteDifferences = setup.finiteDifferences ? try FiniteDifferenceCheck.run(setup, batch: batch, dropoutKey: dropoutKey) : []
+        let causality = CausalityCheck.run(model, batch: batch)
+        let lossDifference = abs(testedLoss - fullLoss)
+        let lossPassed = lossDifference <= tolerance.gradient * max(abs(fullLoss), 1)
+
+        return VerificationReport(
+            dtype: setup.model.dtype, depth: depth, mode: setup.mode.description, tolerance: tolerance,
+            lossFull: fullLoss, lossTested: testedLoss, lossDifference: lossDifference, lossPassed: lossPassed,
+            layers: layers, parameters: parameters, finiteDifferences: finiteDifferences, causality: causality)
+    }
+
+    static func kind(of name: String) -> String {
+        if name.hasSuffix(".alpha") { return "alpha" }
+        if name.hasSuffix("embedding.weight") { return "embedding" }
+        return "weight"
+    }
+
+    /// "encoder.layer2" before "encoder.layer10"; encoder before decoder.
+    static func layerOrder(_ a: String, _ b: String) -> Bool {
+        func key(_ s: String) -> (Int, Int) {
+            let parts = s.split(separator: ".")
+            return (parts[0] == "encoder" ? 0 : 1, Int(parts[1].dropFirst(5)) ?? 0)
+        }
+        return key(a) < key(b)
+    }
+}

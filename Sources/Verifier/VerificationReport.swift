@@ -1,0 +1,91 @@
+import Foundation
+import TensorCore
+
+/// Everything `revsearch verify` reports; its JSON form is the `--json` output.
+public struct VerificationReport: Sendable, Encodable {
+    public struct LayerRow: Sendable, Codable {
+        public let layer: String
+        public let split: Int
+        public let error: TensorError
+        public let passed: Bool
+    }
+
+    public struct ParameterRow: Sendable, Codable {
+        public let name: String
+        /// weight, alpha or embedding
+        public let kind: String
+        public let gradientNorm: Double
+        public let error: TensorError
+        public let passed: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, error, passed
+            case gradientNorm = "gradient_norm"
+        }
+    }
+
+    public let dtype: DType
+    public let depth: Int
+    public let mode: String
+    public let tolerance: TolerancePolicy.Limits
+    public let lossFull: Double
+    public let lossTested: Double
+    public let lossDifference: Double
+    public let lossPassed: Bool
+    public let layers: [LayerRow]
+    public let parameters: [ParameterRow]
+    public let finiteDifferences: [FiniteDifferenceCheck.Direction]
+    public let causality: CausalityCheck.Result
+
+    public var maxActivationRelError: Double { layers.map(\.error.relativeError).maxOrNaN }
+    public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
+    public var fdMaxRelError: Double { finiteDifferences.map(\.relError).maxOrNaN }
+
+    public var passed: Bool {
+        lossPassed && layers.allSatisfy(\.passed) && parameters.allSatisfy(\.passed)
+            && finiteDifferences.allSatisfy(\.passed) && causality.passed && !layers.isEmpty
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case passed, dtype, depth, mode, tolerance, layers, parameters, causality
+        case maxActivationRelError = "max_activation_rel_error", maxGradRelError = "max_grad_rel_error"
+        case fdMaxRelError = "fd_max_rel_error", finiteDifferences = "finite_differences"
+        case lossFull = "loss_full", lossTested = "loss_tested", lossDifference = "loss_difference", lossPassed = "loss_passed"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(dtype, forKey: .dtype)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(tolerance, forKey: .tolerance)
+        try c.encode(maxActivationRelError, forKey: .maxActivationRelError)
+        try c.encode(maxGradRelError, forKey: .maxGradRelError)
+        try c.encode(fdMaxRelError, forKey: .fdMaxRelError)
+        try c.encode(lossFull, forKey: .lossFull)
+        try c.encode(lossTested, forKey: .lossTested)
+        try c.encode(lossDifference, forKey: .lossDifference)
+        try c.encode(lossPassed, forKey: .lossPassed)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(finiteDifferences, forKey: .finiteDifferences)
+        try c.encode(causality, forKey: .causality)
+    }
+
+    public init(dtype: DType, depth: Int, mode: String, tolerance: TolerancePolicy.Limits, lossFull: Double, lossTested: Double,
+                lossDifference: Double, lossPassed: Bool, layers: [LayerRow], parameters: [ParameterRow],
+                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result) {
+        self.dtype = dtype; self.depth = depth; self.mode = mode; self.tolerance = tolerance
+        self.lossFull = lossFull; self.lossTested = lossTested; self.lossDifference = lossDifference; self.lossPassed = lossPassed
+        self.layers = layers; self.parameters = parameters; self.finiteDifferences = finiteDifferences; self.causality = causality
+    }
+}
+
+extension Array where Element == Double {
+    /// The maximum, NaN if any element is NaN (a NaN error must never look small), 0 if empty.
+    var maxOrNaN: Double {
+        if contains(where: \.isNaN) { return .nan }
+        return self.max() ?? 0
+    }
+}

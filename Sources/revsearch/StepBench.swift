@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Reversible
+import TensorCore
+import Verifier
+
+/// `revsearch bench step`: the time of one training step (forward + backward) of the same
+/// model and batch in each backprop mode, interleaved, medians; the ratio to full storage.
+struct StepBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Training-step time per backprop mode (reconstruction vs full), medians of interleaved runs."
+    )
+
+    @Option(help: "Model preset.") var preset = "search"
+    @Option(help: "JSON model config over the preset.") var config: String?
+    @Option(help: "Layers in the encoder and in the decoder each.") var depth = 6
+    @Option(help: "Modes, comma-separated; the first is the reference of the ratios.") var modes = "full,reconstruction"
+    @Option(help: "Sentences per batch.") var batch = 16
+    @Option(help: "Source and target length.") var length = 16
+    @Option(help: "Timed steps per mode (after one warm-up step).") var repeats = 5
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    func run() throws {
+        BLAS.threads = threads
+        var model = try ModelConfigFile.preset(preset)
+        if let config { model = try ModelConfigFile.load(config, over: model) }
+        model.encoderLayers = depth
+        model.decoderLayers = depth
+        let modeList = try modes.split(separator: ",").map { text -> BackpropMode in
+            guard let mode = BackpropMode(String(text)) else { throw ValidationError("--modes: unknown mode '\(text)'") }
+            return mode
+        }
+        let network = try ReversibleTransformer(model)
+        let data = SyntheticBatch.make(config: model, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
+        let parameterCount = network.parameters.map(\.tensor.count).reduce(0, +)
+        print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads)")
+        print("model: d=\(model.modelWidth), n=\(model.splits), depth \(depth)+\(depth), \(model.dtype), \(parameterCount) parameters; batch \(batch)x\(length) tokens")
+        var times = Array(repeating: [Double](), count: modeList.count)
+        for round in 0...repeats {
+            for (i, mode) in modeList.enumerated() {
+                network.zeroGradients()
+                let t = seconds { network.trainingStep(data, mode: mode, dropoutKey: UInt64(round)) }
+                if round > 0 { times[i].append(t) }
+            }
+        }
+        var table = Table("mode", "median step s", "min s", "vs \(modeList[0])")
+        let reference = median(times[0])
+        for (i, mode) in modeList.enumerated() {
+            table.add(mode.description, fixed(median(times[i]), 3), fixed(times[i].min()!, 3), fixed(median(times[i]) / reference, 3) + "x")
+        }
+        print(table.rendered)
+    }
+}

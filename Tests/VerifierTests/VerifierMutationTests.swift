@@ -1,0 +1,64 @@
+import Ops
+import Reversible
+import TensorCore
+import Testing
+import Verifier
+
+/// Each trap of DESIGN.md section 3, injected on purpose, must make the verifier fail;
+/// without a fault the same check passes. A verifier that cannot fail proves nothing.
+@Suite struct VerifierMutationTests {
+    static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1) -> VerificationSetup {
+        let model = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 24, splits: 2,
+                                encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, dropout: dropout, dtype: dtype)
+        var setup = VerificationSetup(model: model, mode: .reconstruction)
+        setup.faults = faults
+        return setup
+    }
+
+    @Test func faultFreeModelPasses() throws {
+        let report = try Verification.run(Self.setup([]))
+        #expect(report.passed, "act \(report.maxActivationRelError) grad \(report.maxGradRelError) fd \(report.fdMaxRelError)")
+        #expect(report.maxGradRelError <= 1e-10)
+        #expect(report.maxActivationRelError <= 1e-10)
+        #expect(report.causality.passed && report.causality.positionsChecked > 0)
+        let directions = report.finiteDifferences
+        #expect(directions.count == 3 && directions.allSatisfy { $0.passed })
+        #expect(report.parameters.contains { $0.kind == "alpha" && $0.gradientNorm > 0 }, "alphas get gradients")
+    }
+
+    @Test func signFlippedInverseIsCaught() throws {
+        let report = try Verification.run(Self.setup(.signFlippedInverse))
+        #expect(!report.passed)
+        #expect(report.layers.contains { !$0.passed }, "reconstructed inputs differ from the stored ones")
+    }
+
+    @Test func droppedAlphaGradientIsCaught() throws {
+        let report = try Verification.run(Self.setup(.alphaGradientDropped))
+        #expect(!report.passed)
+        #expect(report.parameters.filter { $0.kind == "alpha" }.allSatisfy { !$0.passed })
+        let others = report.parameters.filter { $0.kind != "alpha" }
+        #expect(others.allSatisfy { $0.passed }, "only alpha is wrong")
+        #expect(report.finiteDifferences.first { $0.over == "alphas" }?.passed == false)
+    }
+
+    @Test func unreplayedDropoutIsCaught() throws {
+        let report = try Verification.run(Self.setup(.dropoutNotReplayed))
+        #expect(!report.passed)
+        #expect(report.maxGradRelError > 1e-6)
+    }
+
+    @Test func causalMaskOffByOneIsCaught() throws {
+        let report = try Verification.run(Self.setup(.causalMaskOffByOne))
+        #expect(!report.passed)
+        #expect(!report.causality.passed && report.causality.maxLeak > 0)
+    }
+
+    @Test func hybridModeMatchesFullStorage() throws {
+        var setup = Self.setup([])
+        setup.model.encoderLayers = 3
+        setup.model.decoderLayers = 3
+        setup.mode = .hybrid(every: 2)
+        let report = try Verification.run(setup)
+        #expect(report.passed, "act \(report.maxActivationRelError) grad \(report.maxGradRelError)")
+    }
+}
