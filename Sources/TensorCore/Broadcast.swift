@@ -75,5 +75,12 @@ func reduce(_ t: Tensor, toShape shape: [Int], category: MemoryCategory? = nil) 
 private func reduceKernel<S: TensorScalar>(
     _ src: UnsafeMutablePointer<S>, _ dst: UnsafeMutablePointer<S>, _ shape: [Int], _ so: [Int], _ unit: [Int]
 ) {
+    if so.allSatisfy({ $0 == 0 }) {
+        // Down to one number (the gradient of a broadcast scalar).
+        var total: S = 0
+        for i in 0..<shape.reduce(1, *) { total += src[i] }
+        dst[0] = total
+        return
+    }
     Broadcast.forEach(shape, so, unit) { i, o, _ in dst[o] += src[i] }
 }

@@ -15,11 +15,16 @@ public func dropout(_ x: Tensor, rate: Double, key: UInt64) -> Tensor {
     return y
 }
 
-/// Whether element `index` survives dropout at `rate` under `key`.
+/// Whether element `index` survives dropout at `rate` under `key`: the index-th output of
+/// SplitMix64 seeded with `key`, compared with rate · 2^64.
 @inline(__always)
 public func dropoutKeeps(key: UInt64, index: Int, rate: Double) -> Bool {
-    let bits = RandomState.mix(key ^ RandomState.mix(UInt64(truncatingIfNeeded: index) &+ 0x632B_E59B_D9B4_E019))
-    return Double(bits >> 11) * 0x1.0p-53 >= rate
+    RandomState.mix(key &+ UInt64(truncatingIfNeeded: index + 1) &* 0x9E37_79B9_7F4A_7C15) >= dropoutThreshold(rate)
+}
+
+@inline(__always)
+func dropoutThreshold(_ rate: Double) -> UInt64 {
+    rate <= 0 ? 0 : UInt64(min(rate * 0x1.0p64, 0x1.0p64 - 1))
 }
 
 private func applyDropout(_ x: Tensor, _ y: Tensor, rate: Double, key: UInt64) {
@@ -31,5 +36,10 @@ private func applyDropout(_ x: Tensor, _ y: Tensor, rate: Double, key: UInt64) {
 
 private func dropoutKernel<S: TensorScalar>(_ x: UnsafeMutablePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int, _ rate: Double, _ key: UInt64) {
     let scale = S(1 / (1 - rate))
-    for i in 0..<n { y[i] = dropoutKeeps(key: key, index: i, rate: rate) ? x[i] * scale : 0 }
+    let threshold = dropoutThreshold(rate)
+    var state = key
+    for i in 0..<n {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        y[i] = RandomState.mix(state) >= threshold ? x[i] * scale : 0
+    }
 }

@@ -109,6 +109,24 @@ private func binaryKernel<S: TensorScalar>(
         }
         return
     }
+    // b a single number (a mixed op's weight softmax(alpha)_o), or one number per row (a
+    // [B, T, 1] position mask): the common broadcasts, without the general index walk.
+    let countB = sb.reduce(1, *), n = shape.reduce(1, *)
+    if sa == shape && (countB == 1 || (sb.last == 1 && Array(sb.dropLast()) == Array(shape.dropLast()))) {
+        let width = countB == 1 ? n : (shape.last ?? 1)
+        var row = 0, start = 0
+        while start < n {
+            let v = b[row]
+            switch op {
+            case .add: for i in start..<(start &+ width) { y[i] = a[i] + v }
+            case .sub: for i in start..<(start &+ width) { y[i] = a[i] - v }
+            case .mul: for i in start..<(start &+ width) { y[i] = a[i] * v }
+            }
+            row &+= 1
+            start &+= width
+        }
+        return
+    }
     let stridesA = Broadcast.strides(of: sa, in: shape), stridesB = Broadcast.strides(of: sb, in: shape)
     switch op {
     case .add: Broadcast.forEach(shape, stridesA, stridesB) { o, i, j in y[o] = a[i] + b[j] }

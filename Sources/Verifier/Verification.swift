@@ -18,6 +18,9 @@ public struct VerificationSetup: Sendable {
     public var registry: OpRegistry = .standard
     /// The Float64 finite-difference check (skipped by depth sweeps, which only measure drift).
     public var finiteDifferences = true
+    /// For Float32 models: also measure how far Float32 full-storage gradients are from
+    /// Float64 ones (the rounding every Float32 run has, reconstruction or not).
+    public var measureFloat32Noise = false
 
     public init(model: ModelConfig, mode: BackpropMode) {
         self.model = model
@@ -73,23 +76,46 @@ public enum Verification {
             }
         }
 
-        var parameters: [VerificationReport.ParameterRow] = []
-        for (i, p) in model.parameters.enumerated() {
-            let error = TensorError(testedGradients[i], reference: fullGradients[i])
-            let norm = fullGradients[i].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            parameters.append(.init(name: p.name, kind: kind(of: p.name), gradientNorm: norm, error: error,
-                                    passed: error.within(tolerance.gradient)))
-        }
+        let parameters = compareGradients(names: model.parameters.map(\.name), tested: testedGradients, full: fullGradients,
+                                          tolerance: tolerance.gradient, floorFraction: policy.gradientFloor)
 
         let finiteDifferences = setup.finiteDifferences ? try FiniteDifferenceCheck.run(setup, batch: batch, dropoutKey: dropoutKey) : []
         let causality = CausalityCheck.run(model, batch: batch)
+        var float32Noise: Double?
+        if setup.measureFloat32Noise && setup.model.dtype == .float32 {
+            var twinConfig = setup.model
+            twinConfig.dtype = .float64
+            let twin = try ReversibleTransformer(twinConfig, registry: setup.registry, faults: setup.faults)
+            twin.trainingStep(batch, mode: .full, dropoutKey: dropoutKey)
+            let exact = twin.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+            float32Noise = compareGradients(names: model.parameters.map(\.name), tested: fullGradients, full: exact,
+                                            tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError).max()
+        }
         let lossDifference = abs(testedLoss - fullLoss)
         let lossPassed = lossDifference <= tolerance.gradient * max(abs(fullLoss), 1)
 
         return VerificationReport(
             dtype: setup.model.dtype, depth: depth, mode: setup.mode.description, tolerance: tolerance,
             lossFull: fullLoss, lossTested: testedLoss, lossDifference: lossDifference, lossPassed: lossPassed,
-            layers: layers, parameters: parameters, finiteDifferences: finiteDifferences, causality: causality)
+            layers: layers, parameters: parameters, finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
+    }
+
+    /// Per-tensor gradient errors. The tolerance applies to ||Δg|| / max(||g||, floor) with
+    /// floor = floorFraction · ||g|| of the whole model: a tensor whose gradient is a
+    /// millionth of the model's (attention queries and keys deep in a stack) has a relative
+    /// error made of rounding alone, in full storage as much as in reconstruction.
+    static func compareGradients(names: [String], tested: [[Double]], full: [[Double]], tolerance: Double,
+                                 floorFraction: Double) -> [VerificationReport.ParameterRow] {
+        let norms = full.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let globalNorm = norms.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let floor = floorFraction * globalNorm
+        return names.indices.map { i in
+            let error = TensorError(tested[i], reference: full[i])
+            let difference = error.relativeError * (norms[i] > 0 ? norms[i] : 1)
+            let scaled = norms[i] > 0 || floor > 0 ? difference / max(norms[i], floor) : difference
+            return .init(name: names[i], kind: kind(of: names[i]), gradientNorm: norms[i], error: error,
+                         scaledError: scaled, passed: scaled <= tolerance)
+        }
     }
 
     static func kind(of name: String) -> String {

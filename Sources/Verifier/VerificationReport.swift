@@ -16,11 +16,13 @@ public struct VerificationReport: Sendable, Encodable {
         public let kind: String
         public let gradientNorm: Double
         public let error: TensorError
+        /// ||g_tested - g_full|| / max(||g_full||, floor): what the tolerance applies to.
+        public let scaledError: Double
         public let passed: Bool
 
         enum CodingKeys: String, CodingKey {
             case name, kind, error, passed
-            case gradientNorm = "gradient_norm"
+            case gradientNorm = "gradient_norm", scaledError = "scaled_error"
         }
     }
 
@@ -36,9 +38,14 @@ public struct VerificationReport: Sendable, Encodable {
     public let parameters: [ParameterRow]
     public let finiteDifferences: [FiniteDifferenceCheck.Direction]
     public let causality: CausalityCheck.Result
+    /// Float32 runs that asked for it: the largest scaled gradient error of Float32 full
+    /// storage against Float64 full storage (the rounding floor any Float32 run has).
+    public let float32Noise: Double?
 
     public var maxActivationRelError: Double { layers.map(\.error.relativeError).maxOrNaN }
     public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
+    /// The largest gradient error as the tolerance sees it (floored norms).
+    public var maxGradScaledError: Double { parameters.map(\.scaledError).maxOrNaN }
     public var fdMaxRelError: Double { finiteDifferences.map(\.relError).maxOrNaN }
 
     public var passed: Bool {
@@ -50,6 +57,7 @@ public struct VerificationReport: Sendable, Encodable {
         case passed, dtype, depth, mode, tolerance, layers, parameters, causality
         case maxActivationRelError = "max_activation_rel_error", maxGradRelError = "max_grad_rel_error"
         case fdMaxRelError = "fd_max_rel_error", finiteDifferences = "finite_differences"
+        case maxGradScaledError = "max_grad_scaled_error", float32Noise = "float32_noise_grad_error"
         case lossFull = "loss_full", lossTested = "loss_tested", lossDifference = "loss_difference", lossPassed = "loss_passed"
     }
 
@@ -62,7 +70,9 @@ public struct VerificationReport: Sendable, Encodable {
         try c.encode(tolerance, forKey: .tolerance)
         try c.encode(maxActivationRelError, forKey: .maxActivationRelError)
         try c.encode(maxGradRelError, forKey: .maxGradRelError)
+        try c.encode(maxGradScaledError, forKey: .maxGradScaledError)
         try c.encode(fdMaxRelError, forKey: .fdMaxRelError)
+        try c.encodeIfPresent(float32Noise, forKey: .float32Noise)
         try c.encode(lossFull, forKey: .lossFull)
         try c.encode(lossTested, forKey: .lossTested)
         try c.encode(lossDifference, forKey: .lossDifference)
@@ -75,10 +85,11 @@ public struct VerificationReport: Sendable, Encodable {
 
     public init(dtype: DType, depth: Int, mode: String, tolerance: TolerancePolicy.Limits, lossFull: Double, lossTested: Double,
                 lossDifference: Double, lossPassed: Bool, layers: [LayerRow], parameters: [ParameterRow],
-                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result) {
+                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?) {
         self.dtype = dtype; self.depth = depth; self.mode = mode; self.tolerance = tolerance
         self.lossFull = lossFull; self.lossTested = lossTested; self.lossDifference = lossDifference; self.lossPassed = lossPassed
         self.layers = layers; self.parameters = parameters; self.finiteDifferences = finiteDifferences; self.causality = causality
+        self.float32Noise = float32Noise
     }
 }
 

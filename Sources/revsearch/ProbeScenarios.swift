@@ -1,3 +1,4 @@
+import Reversible
 import TensorCore
 import Verifier
 
@@ -8,6 +9,7 @@ enum ProbeScenarios {
 
     static let all: [String: Run] = [
         "gradcheck": gradcheck,
+        "verify": verify,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.
@@ -34,6 +36,34 @@ enum ProbeScenarios {
             "ops_checked": Double(report.distinctOps),
             "max_abs_error": report.maxAbsError,
             "max_rel_error": report.maxRelError,
+        ]
+    }
+
+    /// Reconstruction (or hybrid) against full storage, as `revsearch verify` runs it.
+    static func verify(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        var model = try ModelConfigFile.preset(try parameters.string("preset") ?? "search")
+        if let dtype = try parameters.string("dtype") {
+            guard let value = DType(name: dtype) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtype)\"") }
+            model.dtype = value
+        }
+        if let depth = try parameters.int("depth") { model.encoderLayers = depth; model.decoderLayers = depth }
+        if let dropout = try parameters.number("dropout") { model.dropout = dropout }
+        let modeText = try parameters.string("mode") ?? "reconstruction"
+        guard let mode = BackpropMode(modeText), mode != .full else {
+            throw parameters.error("mode", "expected reconstruction or hybrid:K, found \"\(modeText)\"")
+        }
+        var setup = VerificationSetup(model: model, mode: mode)
+        if let seed = try parameters.int("seed") { setup.seed = UInt64(seed) }
+        let report = try Verification.run(setup)
+        return [
+            "passed": report.passed ? 1 : 0,
+            "max_activation_rel_error": report.maxActivationRelError,
+            "max_grad_rel_error": report.maxGradRelError,
+            "fd_max_rel_error": report.fdMaxRelError,
+            "causality_max_leak": report.causality.maxLeak,
+            "loss_difference": report.lossDifference,
+            "layers_compared": Double(report.layers.count),
+            "alphas_compared": Double(report.parameters.filter { $0.kind == "alpha" }.count),
         ]
     }
 }

@@ -111,3 +111,42 @@ func temporaryDirectory() throws -> URL {
         }
     }
 }
+
+@Suite struct VerifyCommandTests {
+    @Test func tinyFloat64VerificationPassesAndWritesJSON() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("verify.json").path
+        let result = try revsearch("verify", "--preset", "tiny", "--dtype", "float64", "--depth", "2", "--json", path)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        for key in ["passed", "dtype", "depth", "mode", "max_activation_rel_error", "max_grad_rel_error", "fd_max_rel_error", "layers", "parameters"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["passed"] as? Bool == true)
+        #expect(json["dtype"] as? String == "float64")
+        let gradError: Double = (json["max_grad_rel_error"] as? Double) ?? 1
+        #expect(gradError <= 1e-10)
+        let layerRows: Int = (json["layers"] as? [Any])?.count ?? 0
+        #expect(layerRows == 10, "every split of both stacks: 2 layers x 2 splits + 2 layers x 3 splits")
+    }
+
+    @Test func injectedFaultFailsWithExitStatusOne() throws {
+        let result = try revsearch("verify", "--preset", "tiny", "--fault", "sign_flipped_inverse")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("FAILED"))
+    }
+
+    @Test func badConfigNamesFileAndField() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("model.json").path
+        try #"{"n": 2, "d": 250, "depht": 3}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try revsearch("verify", "--config", path)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(path) && result.stderr.contains("unknown field 'depht'"), "\(result.stderr)")
+        try #"{"n": 2, "d": 250}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let invalid = try revsearch("verify", "--config", path)
+        #expect(invalid.stderr.contains("model_width: 250 must divide by splits (2) and splits + 1 (3)"), "\(invalid.stderr)")
+    }
+}
