@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Ops", targets: ["Ops"]),
         .library(name: "Reversible", targets: ["Reversible"]),
+        .library(name: "Profiler", targets: ["Profiler"]),
         .library(name: "Verifier", targets: ["Verifier"]),
     ],
     dependencies: [
@@ -26,6 +27,8 @@ let package = Package(
             name: "CUnwind",
             linkerSettings: [.linkedLibrary("unwind")]
         ),
+        // glibc's heap statistics: the profiler's independent cross-check.
+        .target(name: "CHeap"),
         .target(
             name: "TensorCore",
             dependencies: [
@@ -42,19 +45,24 @@ let package = Package(
             dependencies: ["TensorCore", "Ops"]
         ),
         .target(
+            name: "Profiler",
+            dependencies: ["TensorCore", "CHeap"]
+        ),
+        .target(
             name: "Verifier",
             dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Verifier", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Verifier", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Verifier"]),
         .testTarget(name: "OpsTests", dependencies: ["Ops", "TensorCore", "Verifier"]),
         .testTarget(name: "ReversibleTests", dependencies: ["Reversible", "Ops", "TensorCore"]),
+        .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reversible", "Verifier", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]

@@ -177,15 +177,18 @@ public final class ReversibleTransformer {
         let bc = batchContext(batch, dropoutKey: dropoutKey, training: true)
         switch mode {
         case .full:
+            let runtime = Runtime.current
             let tape = Tape()
-            let loss = tape.recording { () -> Tensor in
-                let source = withScope("encoder") { embedSource(batch, bc) }
-                let memory = runStack("encoder", encoder, input: source, bc, memory: nil, keep: { _ in false }).output
-                let target = withScope("decoder") { embedTarget(batch, bc) }
-                let top = runStack("decoder", decoder, input: target, bc, memory: memory, keep: { _ in false }).output
-                return withScope("decoder") { self.loss(top, batch, labelSmoothing: labelSmoothing) }
+            let loss = runtime.withPhase(.forward) {
+                tape.recording { () -> Tensor in
+                    let source = withScope("encoder") { embedSource(batch, bc) }
+                    let memory = runStack("encoder", encoder, input: source, bc, memory: nil, keep: { _ in false }).output
+                    let target = withScope("decoder") { embedTarget(batch, bc) }
+                    let top = runStack("decoder", decoder, input: target, bc, memory: memory, keep: { _ in false }).output
+                    return withScope("decoder") { self.loss(top, batch, labelSmoothing: labelSmoothing) }
+                }
             }
-            tape.backward(loss)
+            runtime.withPhase(.backward) { tape.backward(loss) }
             return loss.scalarValue
         case .reconstruction, .hybrid:
             return reconstructionStep(batch, bc, mode: mode, labelSmoothing: labelSmoothing)
@@ -197,7 +200,7 @@ public final class ReversibleTransformer {
     func reconstructionStep(_ batch: Seq2SeqBatch, _ bc: BatchContext, mode: BackpropMode, labelSmoothing: Double) -> Double {
         let runtime = Runtime.current
         // Forward, recording nothing.
-        let (memoryValue, encoderStored, top, decoderStored, memoryLeaf) = runtime.withTape(nil) {
+        let (memoryValue, encoderStored, top, decoderStored, memoryLeaf) = runtime.withPhase(.forward) { runtime.withTape(nil) {
             let source = withScope("encoder") { embedSource(batch, bc) }
             let encoded = runStack("encoder", encoder, input: source, bc, memory: nil, keep: mode.storesInput(ofLayer:))
             // The encoder output every cross-attention reads: one leaf, so its gradient
@@ -206,20 +209,31 @@ public final class ReversibleTransformer {
             let target = withScope("decoder") { embedTarget(batch, bc) }
             let decoded = runStack("decoder", decoder, input: target, bc, memory: memoryLeaf, keep: mode.storesInput(ofLayer:))
             return (encoded.output, encoded.stored, decoded.output, decoded.stored, memoryLeaf)
-        }
+        } }
         // Output head on its own tape.
         let topLeaf = top.detached(requiresGrad: true)
         let headTape = Tape()
-        let loss = withScope("decoder") { headTape.recording { self.loss(topLeaf, batch, labelSmoothing: labelSmoothing) } }
-        withScope("decoder") { headTape.backward(loss) }
+        let loss = runtime.withPhase(.forward) {
+            withScope("decoder") { headTape.recording { self.loss(topLeaf, batch, labelSmoothing: labelSmoothing) } }
+        }
+        return runtime.withPhase(.backward) {
+            withScope("decoder") { headTape.backward(loss) }
+            reconstructionBackward(batch, bc, top: top, topGradient: topLeaf.grad!, memoryValue: memoryValue, memoryLeaf: memoryLeaf,
+                                   encoderStored: encoderStored, decoderStored: decoderStored)
+            return loss.scalarValue
+        }
+    }
+
+    /// The backward half of `reconstructionStep`: both stacks top-down, then the embeddings.
+    func reconstructionBackward(_ batch: Seq2SeqBatch, _ bc: BatchContext, top: Tensor, topGradient: Tensor, memoryValue: Tensor,
+                                memoryLeaf: Tensor, encoderStored: [Int: Tensor], decoderStored: [Int: Tensor]) {
         // Decoder, top-down, then its embedding from the token ids.
-        let targetGradient = backwardStack("decoder", decoder, output: top, gradient: topLeaf.grad!, bc, memory: memoryLeaf, stored: decoderStored)
+        let targetGradient = backwardStack("decoder", decoder, output: top, gradient: topGradient, bc, memory: memoryLeaf, stored: decoderStored)
         withScope("decoder") { backwardEmbedding(targetGradient) { embedTarget(batch, bc) } }
         // Encoder, from the accumulated gradient of its output.
         let memoryGradient = memoryLeaf.grad ?? Tensor(zeros: memoryValue.shape, dtype: memoryValue.dtype, category: .gradient)
         let sourceGradient = backwardStack("encoder", encoder, output: memoryValue, gradient: memoryGradient, bc, memory: nil, stored: encoderStored)
         withScope("encoder") { backwardEmbedding(sourceGradient) { embedSource(batch, bc) } }
-        return loss.scalarValue
     }
 
     /// Layer by layer from the top: each layer's reconstructed input and its gradient are

@@ -8,6 +8,8 @@ public struct AllocationEvent: Sendable {
     public let category: MemoryCategory
     /// The scope current when the buffer was allocated.
     public let scope: Scope
+    /// The part of the training step the buffer was allocated in.
+    public let phase: StepPhase
     /// Present only while `Runtime.captureStacks` is on.
     public let stack: CallStack?
 }

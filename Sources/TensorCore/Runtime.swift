@@ -24,6 +24,8 @@ public final class Runtime: @unchecked Sendable {
 
     /// The scope new allocations are attributed to.
     public internal(set) var scope = Scope(name: "", parent: nil)
+    /// The part of a training step running now; models set it, observers read it.
+    public private(set) var phase = StepPhase.idle
     /// The category new tensors get unless the call names one.
     public private(set) var category = MemoryCategory.activation
     /// Capture a libunwind call stack with every observed allocation (costly; off by default).
@@ -47,7 +49,7 @@ public final class Runtime: @unchecked Sendable {
         nextID &+= 1
         // Skip makeEvent, Buffer.init and the tensor constructor that asked for memory.
         let stack = captureStacks ? CallStack.capture(skip: 2) : nil
-        return AllocationEvent(id: nextID, bytes: bytes, dtype: dtype, category: category, scope: scope, stack: stack)
+        return AllocationEvent(id: nextID, bytes: bytes, dtype: dtype, category: category, scope: scope, phase: phase, stack: stack)
     }
 
     func notifyAllocated(_ event: AllocationEvent) {
@@ -65,6 +67,14 @@ public final class Runtime: @unchecked Sendable {
         let saved = scope
         scope = saved.child(name)
         defer { scope = saved }
+        return try body()
+    }
+
+    /// Runs `body` marked as `phase` of a training step.
+    public func withPhase<R>(_ phase: StepPhase, _ body: () throws -> R) rethrows -> R {
+        let saved = self.phase
+        self.phase = phase
+        defer { self.phase = saved }
         return try body()
     }
 
@@ -87,6 +97,12 @@ public final class Runtime: @unchecked Sendable {
     func allocate(bytes: Int, dtype: DType, category: MemoryCategory?) -> Buffer {
         Buffer(bytes: bytes, dtype: dtype, category: category ?? self.category, runtime: self)
     }
+}
+
+/// Which part of a training step is running: lets a memory profiler say whether its peak
+/// came in the forward or the backward pass.
+public enum StepPhase: String, Sendable, Codable {
+    case idle, forward, backward, update
 }
 
 /// Runs `body` inside a named scope of the current thread's runtime.

@@ -1,0 +1,33 @@
+import CHeap
+import TensorCore
+
+/// An independent measure of the same run: the C heap's own accounting (glibc mallinfo2:
+/// bytes in use in the heap plus mmapped chunks), read at every allocation and free the
+/// allocator reports, with its peak. It counts everything the process holds on the heap
+/// (tape entries, arrays, closures) besides tensors, so it sits a little above the
+/// profiler; the difference is what the comparison states.
+public final class MallocStatistics: AllocationObserver {
+    public private(set) var baseline: Int
+    public private(set) var peak: Int
+
+    public init() {
+        baseline = MallocStatistics.inUse()
+        peak = baseline
+    }
+
+    public static func inUse() -> Int {
+        Int(revsearch_heap_in_use())
+    }
+
+    public func allocated(_ event: AllocationEvent) { peak = max(peak, MallocStatistics.inUse()) }
+    public func freed(_ event: AllocationEvent) { peak = max(peak, MallocStatistics.inUse()) }
+
+    /// Restarts the peak from what is in use now.
+    public func reset() {
+        baseline = MallocStatistics.inUse()
+        peak = baseline
+    }
+
+    /// Peak bytes above the baseline.
+    public var peakAboveBaseline: Int { peak - baseline }
+}

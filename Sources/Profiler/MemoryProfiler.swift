@@ -1,0 +1,147 @@
+import Foundation
+import TensorCore
+
+/// An allocation observer that accounts for tensor memory: live and peak bytes by
+/// category, by scope and by layer; the step's peak and where it happened; an event log
+/// from which the timeline and the allocations alive at the peak are rebuilt. It sees the
+/// model only through the allocator hooks: attach it to a `Runtime`, run, read it.
+public final class MemoryProfiler: AllocationObserver {
+    /// One allocation or free, in order.
+    struct Event {
+        let nanoseconds: UInt64
+        let id: UInt64
+        /// Positive for an allocation, negative for a free.
+        let delta: Int
+        let category: MemoryCategory
+        let scope: Scope
+        let phase: StepPhase
+    }
+
+    private(set) var events: [Event] = []
+    /// Every allocation of the current window, by id (with its stack when captured).
+    private var madeInWindow: [UInt64: AllocationEvent] = [:]
+    private let start = DispatchTime.now().uptimeNanoseconds
+    /// Allocations this profiler saw and that are still alive.
+    private var open: [UInt64: AllocationEvent] = [:]
+
+    public private(set) var live: [MemoryCategory: Int] = [:]
+    public private(set) var peak: [MemoryCategory: Int] = [:]
+    public private(set) var liveTotal = 0
+    public private(set) var peakTotal = 0
+    /// Index into `events` right after which the total peak was reached.
+    private(set) var peakTotalEvent = -1
+    /// The step phase in which the total peak was reached.
+    public private(set) var peakTotalPhase = StepPhase.idle
+    public private(set) var peakActivation = 0
+    /// Where the activation peak was reached: the scope of the allocation that made it, and the phase.
+    public private(set) var peakActivationScope = ""
+    public private(set) var peakActivationPhase = StepPhase.idle
+    public private(set) var peakActivationEvent = -1
+
+    /// Live and peak activation bytes per layer ("encoder.layer3", "decoder.embedding").
+    public private(set) var layerLive: [String: Int] = [:]
+    public private(set) var layerPeak: [String: Int] = [:]
+    /// Layers in the order first seen.
+    public private(set) var layerOrder: [String] = []
+    private var layerOfScope: [ObjectIdentifier: String] = [:]
+
+    /// Whether the event log (timeline, call sites, folded stacks) is kept. Without it the
+    /// profiler holds no memory that grows with the run, which is how it is compared with
+    /// the C heap's own accounting (`revsearch profile --check-malloc`).
+    public let recordsEvents: Bool
+
+    public init(recordsEvents: Bool = true) {
+        self.recordsEvents = recordsEvents
+    }
+
+    /// Attributes a scope to its layer: the first two components of its path
+    /// (`encoder.layer3.split1.conv5` -> `encoder.layer3`), or the whole path if shorter.
+    public static func layerName(ofPath path: String) -> String {
+        let parts = path.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        if path.isEmpty { return "(no scope)" }
+        return parts.prefix(2).joined(separator: ".")
+    }
+
+    private func layer(of scope: Scope) -> String {
+        let key = ObjectIdentifier(scope)
+        if let known = layerOfScope[key] { return known }
+        let name = MemoryProfiler.layerName(ofPath: scope.path)
+        layerOfScope[key] = name
+        if layerLive[name] == nil { layerOrder.append(name); layerLive[name] = 0; layerPeak[name] = 0 }
+        return name
+    }
+
+    public func allocated(_ event: AllocationEvent) {
+        open[event.id] = event
+        if recordsEvents { madeInWindow[event.id] = event }
+        record(event, delta: event.bytes)
+    }
+
+    public func freed(_ event: AllocationEvent) {
+        guard open.removeValue(forKey: event.id) != nil else { return }
+        record(event, delta: -event.bytes)
+    }
+
+    private func record(_ event: AllocationEvent, delta: Int) {
+        if recordsEvents {
+            events.append(Event(nanoseconds: DispatchTime.now().uptimeNanoseconds - start, id: event.id, delta: delta,
+                                category: event.category, scope: event.scope, phase: event.phase))
+        }
+        live[event.category, default: 0] += delta
+        liveTotal += delta
+        if delta > 0 {
+            peak[event.category] = max(peak[event.category] ?? 0, live[event.category]!)
+            if liveTotal > peakTotal {
+                peakTotal = liveTotal
+                peakTotalEvent = events.count - 1
+                peakTotalPhase = event.phase
+            }
+        }
+        guard event.category == .activation else { return }
+        let name = layer(of: event.scope)
+        layerLive[name]! += delta
+        if delta > 0 {
+            layerPeak[name] = max(layerPeak[name]!, layerLive[name]!)
+            let activation = live[.activation]!
+            if activation > peakActivation {
+                peakActivation = activation
+                peakActivationScope = event.scope.path
+                peakActivationPhase = event.phase
+                peakActivationEvent = events.count - 1
+            }
+        }
+    }
+
+    /// Starts a new measurement window: peaks restart from what is live now, the event log
+    /// from empty (live allocations stay known, so their frees are still counted).
+    public func resetPeaks() {
+        peakTotal = liveTotal
+        peakTotalEvent = -1
+        for (category, bytes) in live { peak[category] = bytes }
+        peakActivation = live[.activation] ?? 0
+        peakActivationScope = ""
+        peakActivationPhase = .idle
+        peakActivationEvent = -1
+        for (name, bytes) in layerLive { layerPeak[name] = bytes }
+        events.removeAll(keepingCapacity: true)
+        madeInWindow.removeAll(keepingCapacity: true)
+        baseline = open
+    }
+
+    /// Allocations alive when the window began (before the first logged event).
+    private(set) var baseline: [UInt64: AllocationEvent] = [:]
+
+    /// Bytes per category alive when the window began.
+    var baselineBytes: [MemoryCategory: Int] {
+        baseline.values.reduce(into: [:]) { $0[$1.category, default: 0] += $1.bytes }
+    }
+
+    /// The allocations alive right after event `index` of the log.
+    func liveAllocations(afterEvent index: Int) -> [AllocationEvent] {
+        var alive = baseline
+        for event in events.prefix(index + 1) {
+            if event.delta > 0 { alive[event.id] = madeInWindow[event.id] } else { alive.removeValue(forKey: event.id) }
+        }
+        return Array(alive.values)
+    }
+}

@@ -1,0 +1,94 @@
+import TensorCore
+
+/// One measured run (a mode at a depth, or one training step): what `revsearch profile
+/// --json` writes per run.
+public struct ProfileRun: Sendable, Codable {
+    public struct Layer: Sendable, Codable {
+        public let name: String
+        public let peakActivationBytes: Int
+        enum CodingKeys: String, CodingKey { case name, peakActivationBytes = "peak_activation_bytes" }
+    }
+
+    public struct PeakLocation: Sendable, Codable {
+        public let layer: String
+        public let scope: String
+        public let phase: StepPhase
+    }
+
+    public var mode: String
+    public var depth: Int
+    public let peakActivationBytes: Int
+    public let peakTotalBytes: Int
+    public let peakBytesByCategory: [String: Int]
+    /// Where live activation memory reached its peak.
+    public let peakActivationAt: PeakLocation
+    public let layers: [Layer]
+    /// Call sites holding memory at the total peak (only when stacks were captured).
+    public let callSites: [CallSite]?
+
+    enum CodingKeys: String, CodingKey {
+        case mode, depth, layers
+        case peakActivationBytes = "peak_activation_bytes", peakTotalBytes = "peak_total_bytes"
+        case peakBytesByCategory = "peak_bytes_by_category", peakActivationAt = "peak_activation_at"
+        case callSites = "call_sites"
+    }
+}
+
+/// Bytes alive at the peak that were allocated from one call stack.
+public struct CallSite: Sendable, Codable {
+    public let bytes: Int
+    public let allocations: Int
+    /// Demangled frames, innermost first.
+    public let frames: [String]
+}
+
+extension MemoryProfiler {
+    /// The current window's figures as a run record.
+    public func run(mode: String, depth: Int, topCallSites: Int? = nil) -> ProfileRun {
+        let layer = peakActivationScope.isEmpty ? "" : MemoryProfiler.layerName(ofPath: peakActivationScope)
+        return ProfileRun(
+            mode: mode, depth: depth, peakActivationBytes: peakActivation, peakTotalBytes: peakTotal,
+            peakBytesByCategory: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, peak[$0] ?? 0) }),
+            peakActivationAt: .init(layer: layer, scope: peakActivationScope, phase: peakActivationPhase),
+            layers: layerOrder.map { .init(name: $0, peakActivationBytes: layerPeak[$0] ?? 0) },
+            callSites: topCallSites.map { callSites(top: $0) })
+    }
+
+    /// Allocations alive at the total peak, grouped by call stack, largest first.
+    public func callSites(top: Int) -> [CallSite] {
+        var groups: [CallStack: (bytes: Int, count: Int)] = [:]
+        for allocation in liveAllocations(afterEvent: peakTotalEvent) {
+            guard let stack = allocation.stack else { continue }
+            groups[stack, default: (0, 0)].bytes += allocation.bytes
+            groups[stack, default: (0, 0)].count += 1
+        }
+        return groups.sorted { $0.value.bytes > $1.value.bytes }.prefix(top).map {
+            CallSite(bytes: $0.value.bytes, allocations: $0.value.count, frames: Self.meaningfulFrames($0.key.symbols))
+        }
+    }
+
+    /// Folded stacks of the memory alive at the total peak (`outer;...;inner bytes` per line),
+    /// the format flamegraph.pl and speedscope read.
+    public func foldedStacksAtPeak() -> String {
+        var lines: [String: Int] = [:]
+        for allocation in liveAllocations(afterEvent: peakTotalEvent) {
+            let frames = allocation.stack.map { Self.meaningfulFrames($0.symbols) } ?? ["(no stack) \(allocation.scope.path)"]
+            let key = frames.reversed().map { $0.replacingOccurrences(of: ";", with: ",") }.joined(separator: ";")
+            lines[key, default: 0] += allocation.bytes
+        }
+        return lines.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// Frames below the process entry, without the allocator's own frames and the C start-up.
+    static func meaningfulFrames(_ symbols: [String]) -> [String] {
+        var frames = symbols
+        while let first = frames.first, first.contains("Tensor.init(uninitialized") || first.contains("Buffer.init")
+            || first.contains("Runtime.allocate") {
+            frames.removeFirst()
+        }
+        if let main = frames.firstIndex(where: { $0 == "main" || $0.hasSuffix("$main") || $0.contains("static revsearch.RevSearch.$main") }) {
+            frames = Array(frames[...main])
+        }
+        return frames.map { String($0.prefix(200)) }
+    }
+}

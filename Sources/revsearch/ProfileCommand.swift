@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import Profiler
+import Reversible
+import TensorCore
+import Verifier
+
+/// `revsearch profile`: one training step of the same model and batch per backprop mode and
+/// depth, with the memory profiler attached through the allocator hooks.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Peak activation memory per layer, full storage vs reconstruction, across depths."
+    )
+
+    @Option(help: "Model preset (search: every op mixed, n=2, d=240).") var preset = "search"
+    @Option(help: "JSON model config over the preset.") var config: String?
+    @Option(help: "Backprop modes, comma-separated.") var modes = "full,reconstruction,hybrid:2"
+    @Option(help: "Depths (layers in the encoder and in the decoder each), comma-separated.") var depths = "2,4,8,16"
+    @Option(help: "float32 or float64.") var dtype = "float32"
+    @Option(help: "Sentences in the synthetic batch.") var batch = 8
+    @Option(help: "Source and target length of the batch.") var length = 16
+    @Option(name: .customLong("json"), help: "Write the runs as JSON to this path.") var jsonPath: String?
+    @Option(help: "Directory for the SVG charts, Chrome traces and folded stacks.") var out: String?
+    @Flag(help: "Capture call stacks (libunwind): call sites and folded stacks at the peak.") var stacks = false
+    @Option(help: "Call sites listed per run.") var top = 8
+    @Flag(help: "Also measure the C heap's peak (mallinfo2) and compare it with the profiler's (no traces then).") var checkMalloc = false
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    struct Output: Encodable {
+        let runs: [ProfileRun]
+        let mallocComparison: [MallocComparison]?
+        enum CodingKeys: String, CodingKey { case runs, mallocComparison = "malloc_comparison" }
+    }
+
+    struct MallocComparison: Encodable {
+        let mode: String
+        let depth: Int
+        let profilerStepPeakBytes: Int
+        let mallocStepPeakBytes: Int
+        enum CodingKeys: String, CodingKey {
+            case mode, depth
+            case profilerStepPeakBytes = "profiler_step_peak_bytes", mallocStepPeakBytes = "malloc_step_peak_bytes"
+        }
+    }
+
+    func run() throws {
+        BLAS.threads = threads
+        var model = try ModelConfigFile.preset(preset)
+        if let config { model = try ModelConfigFile.load(config, over: model) }
+        guard let type = DType(name: dtype) else { throw ValidationError("--dtype: expected float32 or float64, got '\(dtype)'") }
+        model.dtype = type
+        let modeList = try modes.split(separator: ",").map { text -> BackpropMode in
+            guard let mode = BackpropMode(String(text)) else { throw ValidationError("--modes: unknown mode '\(text)' (full, reconstruction, hybrid:K)") }
+            return mode
+        }
+        let depthList = try depths.split(separator: ",").map { text -> Int in
+            guard let d = Int(text), d >= 1 else { throw ValidationError("--depths: '\(text)' is not a positive depth") }
+            return d
+        }
+        if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        print("OpenBLAS core: \(BLAS.coreName); model d=\(model.modelWidth), n=\(model.splits), \(model.dtype), batch \(batch)x\(length)")
+
+        var runs: [ProfileRun] = [], comparisons: [MallocComparison] = []
+        var table = Table("depth", "mode", "peak activation", "peak total", "activation peak at", "phase")
+        for depth in depthList {
+            for mode in modeList {
+                var config = model
+                config.encoderLayers = depth
+                config.decoderLayers = depth
+                let measured = try profileStep(config, mode: mode, depth: depth)
+                runs.append(measured.run)
+                if let comparison = measured.malloc { comparisons.append(comparison) }
+                table.add(String(depth), mode.description, SVGChart.bytesText(Double(measured.run.peakActivationBytes)),
+                          SVGChart.bytesText(Double(measured.run.peakTotalBytes)), measured.run.peakActivationAt.layer,
+                          measured.run.peakActivationAt.phase.rawValue)
+            }
+        }
+        print(table.rendered)
+        printSavings(runs, depths: depthList)
+        if checkMalloc { printMallocComparison(comparisons) }
+        if let out { try writeCharts(runs, depths: depthList, modes: modeList, to: out) }
+        if let jsonPath { try AtomicFile.writeJSON(Output(runs: runs, mallocComparison: checkMalloc ? comparisons : nil), to: jsonPath) }
+    }
+
+    /// Builds the model with the profiler attached (so parameters are counted), then
+    /// measures one training step.
+    func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> (run: ProfileRun, malloc: MallocComparison?) {
+        let runtime = Runtime.current
+        // The heap comparison runs the profiler without its event log, whose own growth would
+        // otherwise show up in the heap's figure.
+        let profiler = MemoryProfiler(recordsEvents: !checkMalloc)
+        let heap = checkMalloc ? MallocStatistics() : nil
+        runtime.attach(profiler)
+        if let heap { runtime.attach(heap) }
+        runtime.captureStacks = stacks
+        defer {
+            runtime.detach(profiler)
+            if let heap { runtime.detach(heap) }
+            runtime.captureStacks = false
+        }
+        let network = try ReversibleTransformer(config)
+        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5)
+        profiler.resetPeaks()
+        heap?.reset()
+        let before = profiler.liveTotal
+        network.trainingStep(data, mode: mode, dropoutKey: 9)
+        let run = profiler.run(mode: mode.description, depth: depth, topCallSites: stacks ? top : nil)
+        if let out, profiler.recordsEvents {
+            let name = "\(mode.description.replacingOccurrences(of: ":", with: "-"))-depth\(depth)"
+            try AtomicFile.write(profiler.chromeTrace(name: "revsearch \(mode) depth \(depth)"), to: "\(out)/trace-\(name).json")
+            if stacks { try AtomicFile.write(Data(profiler.foldedStacksAtPeak().utf8), to: "\(out)/peak-stacks-\(name).folded") }
+        }
+        if stacks, let sites = run.callSites {
+            print("call sites holding memory at the peak, \(mode) depth \(depth):")
+            for site in sites {
+                print("  \(SVGChart.bytesText(Double(site.bytes))) in \(site.allocations) buffers: " + site.frames.prefix(4).joined(separator: " <- "))
+            }
+        }
+        let comparison = heap.map {
+            MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
+                             mallocStepPeakBytes: $0.peakAboveBaseline)
+        }
+        return (run, comparison)
+    }
+
+    func printSavings(_ runs: [ProfileRun], depths: [Int]) {
+        for depth in depths {
+            guard let full = runs.first(where: { $0.depth == depth && $0.mode == "full" }) else { continue }
+            let others = runs.filter { $0.depth == depth && $0.mode != "full" }
+            let text = others.map { "full / \($0.mode) = \(fixed(Double(full.peakActivationBytes) / Double(max($0.peakActivationBytes, 1)), 2))x" }
+            if !text.isEmpty { print("depth \(depth): peak activation saving " + text.joined(separator: ", ")) }
+        }
+    }
+
+    func printMallocComparison(_ comparisons: [MallocComparison]) {
+        var table = Table("depth", "mode", "profiler step peak", "malloc step peak", "malloc - profiler", "relative")
+        for c in comparisons {
+            let difference = c.mallocStepPeakBytes - c.profilerStepPeakBytes
+            table.add(String(c.depth), c.mode, String(c.profilerStepPeakBytes), String(c.mallocStepPeakBytes), String(difference),
+                      fixed(100 * Double(difference) / Double(max(c.profilerStepPeakBytes, 1)), 2) + "%")
+        }
+        print("\nIndependent check: peak above the pre-step baseline, profiler vs glibc mallinfo2 (uordblks + hblkhd)")
+        print(table.rendered)
+    }
+
+    func writeCharts(_ runs: [ProfileRun], depths: [Int], modes: [BackpropMode], to directory: String) throws {
+        for depth in depths {
+            let atDepth = runs.filter { $0.depth == depth }
+            guard let first = atDepth.first else { continue }
+            let layers = first.layers.map(\.name)
+            let series = atDepth.map { run in
+                (name: run.mode, values: layers.map { name in Double(run.layers.first { $0.name == name }?.peakActivationBytes ?? 0) })
+            }
+            let svg = SVGChart.groupedBars(title: "Peak activation memory per layer, depth \(depth) (one training step)",
+                                           categories: layers, series: series, valueLabel: "peak activation bytes")
+            try AtomicFile.write(Data(svg.utf8), to: "\(directory)/peak-activation-per-layer-depth\(depth).svg")
+        }
+        let series = modes.map { mode in
+            (name: mode.description, values: depths.map { d in Double(runs.first { $0.depth == d && $0.mode == mode.description }?.peakActivationBytes ?? 0) })
+        }
+        let svg = SVGChart.lines(title: "Peak activation memory of a training step vs depth", x: depths.map(Double.init), series: series,
+                                 xLabel: "depth (layers in the encoder and in the decoder each)", valueLabel: "peak activation bytes")
+        try AtomicFile.write(Data(svg.utf8), to: "\(directory)/peak-activation-vs-depth.svg")
+        print("wrote charts, traces\(stacks ? " and folded stacks" : "") to \(directory)")
+    }
+}
