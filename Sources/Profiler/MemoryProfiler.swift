@@ -18,6 +18,8 @@ public final class MemoryProfiler: AllocationObserver {
     }
 
     private(set) var events: [Event] = []
+    /// Allocations plus frees logged in the current window.
+    public var eventCount: Int { events.count }
     /// Every allocation of the current window, by id (with its stack when captured).
     private var madeInWindow: [UInt64: AllocationEvent] = [:]
     private let start = DispatchTime.now().uptimeNanoseconds

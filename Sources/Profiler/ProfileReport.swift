@@ -92,3 +92,25 @@ extension MemoryProfiler {
         return frames.map { String($0.prefix(200)) }
     }
 }
+
+extension CallSite {
+    /// Frames with argument lists dropped, for one-line terminal reports
+    /// ("closure in TensorCore.linear", "Ops.ConvolutionOp.init").
+    public var shortFrames: [String] { frames.map(CallSite.shortName) }
+
+    static func shortName(_ symbol: String) -> String {
+        var name = symbol
+        var prefix = ""
+        if name.hasPrefix("closure") || name.hasPrefix("partial apply") || name.hasPrefix("implicit closure") {
+            prefix = name.hasPrefix("partial apply") ? "partial apply in " : "closure in "
+            if let range = name.range(of: ") in ", options: .backwards) ?? name.range(of: " in ", options: .backwards) {
+                name = String(name[range.upperBound...])
+            }
+        }
+        if let range = name.range(of: " of ", options: []), name.hasPrefix("function signature specialization") || name.hasPrefix("generic specialization") {
+            name = String(name[range.upperBound...])
+        }
+        if let paren = name.firstIndex(of: "(") { name = String(name[..<paren]) }
+        return prefix + name
+    }
+}

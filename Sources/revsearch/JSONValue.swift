@@ -109,6 +109,17 @@ struct JSONObjectReader {
         }
     }
 
+    mutating func ints(_ key: String) throws -> [Int]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let items) = v else { throw error(key, "expected an array of whole numbers, found \(v.typeName)") }
+        return try items.enumerated().map { i, item in
+            guard case .number(let d) = item, d == d.rounded(), abs(d) < 1e15 else {
+                throw error("\(key)[\(i)]", "expected a whole number, found \(item.typeName)")
+            }
+            return Int(d)
+        }
+    }
+
     mutating func array(_ key: String) throws -> [JSONValue]? {
         guard let v = value(key) else { return nil }
         guard case .array(let items) = v else { throw error(key, "expected an array, found \(v.typeName)") }

@@ -10,6 +10,7 @@ enum ProbeScenarios {
     static let all: [String: Run] = [
         "gradcheck": gradcheck,
         "verify": verify,
+        "profile": profile,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.
@@ -64,6 +65,37 @@ enum ProbeScenarios {
             "loss_difference": report.lossDifference,
             "layers_compared": Double(report.layers.count),
             "alphas_compared": Double(report.parameters.filter { $0.kind == "alpha" }.count),
+        ]
+    }
+}
+
+extension ProbeScenarios {
+    /// Peak activation memory of one training step across depths, full storage vs
+    /// reconstruction, as `revsearch profile` measures it.
+    static func profile(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        var model = try ModelConfigFile.preset(try parameters.string("preset") ?? "search")
+        let depths = try parameters.ints("depths") ?? [2, 8]
+        guard let shallow = depths.min(), let deep = depths.max(), shallow >= 1, shallow < deep else {
+            throw parameters.error("depths", "expected at least two different positive depths")
+        }
+        var profiling = StepProfiling()
+        if let batch = try parameters.int("batch") { profiling.batch = batch }
+        if let length = try parameters.int("length") { profiling.length = length }
+        if let dropout = try parameters.number("dropout") { model.dropout = dropout }
+        func peak(_ mode: BackpropMode, _ depth: Int) throws -> Double {
+            var config = model
+            config.encoderLayers = depth
+            config.decoderLayers = depth
+            return Double(try profiling.profileStep(config, mode: mode, depth: depth).run.peakActivationBytes)
+        }
+        let (reconShallow, reconDeep) = (try peak(.reconstruction, shallow), try peak(.reconstruction, deep))
+        let (fullShallow, fullDeep) = (try peak(.full, shallow), try peak(.full, deep))
+        return [
+            "reconstruction_peak_shallow_bytes": reconShallow, "reconstruction_peak_deep_bytes": reconDeep,
+            "full_peak_shallow_bytes": fullShallow, "full_peak_deep_bytes": fullDeep,
+            "reconstruction_growth": reconDeep / reconShallow,
+            "full_growth": fullDeep / fullShallow,
+            "saving_at_deepest": fullDeep / reconDeep,
         ]
     }
 }

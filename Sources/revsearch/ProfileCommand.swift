@@ -33,7 +33,7 @@ struct ProfileCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey { case runs, mallocComparison = "malloc_comparison" }
     }
 
-    struct MallocComparison: Encodable {
+    struct MallocComparison: Encodable, Sendable {
         let mode: String
         let depth: Int
         let profilerStepPeakBytes: Int
@@ -68,7 +68,8 @@ struct ProfileCommand: ParsableCommand {
                 var config = model
                 config.encoderLayers = depth
                 config.decoderLayers = depth
-                let measured = try profileStep(config, mode: mode, depth: depth)
+                let measured = try StepProfiling(batch: batch, length: length, stacks: stacks, top: top, checkMalloc: checkMalloc, out: out)
+                    .profileStep(config, mode: mode, depth: depth)
                 runs.append(measured.run)
                 if let comparison = measured.malloc { comparisons.append(comparison) }
                 table.add(String(depth), mode.description, SVGChart.bytesText(Double(measured.run.peakActivationBytes)),
@@ -81,47 +82,6 @@ struct ProfileCommand: ParsableCommand {
         if checkMalloc { printMallocComparison(comparisons) }
         if let out { try writeCharts(runs, depths: depthList, modes: modeList, to: out) }
         if let jsonPath { try AtomicFile.writeJSON(Output(runs: runs, mallocComparison: checkMalloc ? comparisons : nil), to: jsonPath) }
-    }
-
-    /// Builds the model with the profiler attached (so parameters are counted), then
-    /// measures one training step.
-    func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> (run: ProfileRun, malloc: MallocComparison?) {
-        let runtime = Runtime.current
-        // The heap comparison runs the profiler without its event log, whose own growth would
-        // otherwise show up in the heap's figure.
-        let profiler = MemoryProfiler(recordsEvents: !checkMalloc)
-        let heap = checkMalloc ? MallocStatistics() : nil
-        runtime.attach(profiler)
-        if let heap { runtime.attach(heap) }
-        runtime.captureStacks = stacks
-        defer {
-            runtime.detach(profiler)
-            if let heap { runtime.detach(heap) }
-            runtime.captureStacks = false
-        }
-        let network = try ReversibleTransformer(config)
-        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5)
-        profiler.resetPeaks()
-        heap?.reset()
-        let before = profiler.liveTotal
-        network.trainingStep(data, mode: mode, dropoutKey: 9)
-        let run = profiler.run(mode: mode.description, depth: depth, topCallSites: stacks ? top : nil)
-        if let out, profiler.recordsEvents {
-            let name = "\(mode.description.replacingOccurrences(of: ":", with: "-"))-depth\(depth)"
-            try AtomicFile.write(profiler.chromeTrace(name: "revsearch \(mode) depth \(depth)"), to: "\(out)/trace-\(name).json")
-            if stacks { try AtomicFile.write(Data(profiler.foldedStacksAtPeak().utf8), to: "\(out)/peak-stacks-\(name).folded") }
-        }
-        if stacks, let sites = run.callSites {
-            print("call sites holding memory at the peak, \(mode) depth \(depth):")
-            for site in sites {
-                print("  \(SVGChart.bytesText(Double(site.bytes))) in \(site.allocations) buffers: " + site.frames.prefix(4).joined(separator: " <- "))
-            }
-        }
-        let comparison = heap.map {
-            MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
-                             mallocStepPeakBytes: $0.peakAboveBaseline)
-        }
-        return (run, comparison)
     }
 
     func printSavings(_ runs: [ProfileRun], depths: [Int]) {

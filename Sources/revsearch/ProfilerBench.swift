@@ -1,0 +1,60 @@
+import ArgumentParser
+import Profiler
+import Reversible
+import TensorCore
+import Verifier
+
+/// `revsearch bench profiler`: the cost of observing. One training step of the same model
+/// and batch with no observer, with the memory profiler, and with the profiler capturing
+/// call stacks; interleaved, medians, ratios to no observer.
+struct ProfilerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiler",
+        abstract: "Training-step time with no observer, with the profiler, and with call stacks."
+    )
+
+    @Option(help: "Model preset.") var preset = "search"
+    @Option(help: "Layers in the encoder and in the decoder each.") var depth = 4
+    @Option(help: "Backprop mode.") var mode = "reconstruction"
+    @Option(help: "Sentences per batch.") var batch = 16
+    @Option(help: "Source and target length.") var length = 16
+    @Option(help: "Timed steps per configuration (after one warm-up round).") var repeats = 7
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    func run() throws {
+        BLAS.threads = threads
+        var config = try ModelConfigFile.preset(preset)
+        config.encoderLayers = depth
+        config.decoderLayers = depth
+        guard let backprop = BackpropMode(mode) else { throw ValidationError("--mode: unknown mode '\(mode)'") }
+        let network = try ReversibleTransformer(config)
+        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
+        let runtime = Runtime.current
+        print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads); d=\(config.modelWidth), depth \(depth)+\(depth), \(backprop), batch \(batch)x\(length)")
+        let configurations = ["no observer", "profiler", "profiler + call stacks"]
+        var times = Array(repeating: [Double](), count: configurations.count)
+        var allocations = 0
+        for round in 0...repeats {
+            for (i, _) in configurations.enumerated() {
+                let profiler = i > 0 ? MemoryProfiler() : nil
+                if let profiler { runtime.attach(profiler) }
+                runtime.captureStacks = i == 2
+                network.zeroGradients()
+                let t = seconds { network.trainingStep(data, mode: backprop, dropoutKey: UInt64(round)) }
+                runtime.captureStacks = false
+                if let profiler {
+                    runtime.detach(profiler)
+                    allocations = profiler.eventCount / 2
+                }
+                if round > 0 { times[i].append(t) }
+            }
+        }
+        var table = Table("configuration", "median step s", "min s", "vs no observer")
+        let reference = median(times[0])
+        for (i, name) in configurations.enumerated() {
+            table.add(name, fixed(median(times[i]), 4), fixed(times[i].min()!, 4), fixed(median(times[i]) / reference, 3) + "x")
+        }
+        print(table.rendered)
+        print("about \(allocations) allocations per step")
+    }
+}
