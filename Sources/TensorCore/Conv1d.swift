@@ -53,40 +53,30 @@ public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, padding: Co
 
 /// x [B, T, c] -> columns [B*T, c*w]: column ci*w + j of row (b, t) is x[b, t+j-pad, ci].
 private func im2col(_ x: Tensor, width w: Int, pad: Int) -> Tensor {
-    let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
-    let columns = Tensor(zeros: [b * t, c * w], dtype: x.dtype, category: .workspace)
+    let columns = Tensor(zeros: [x.shape[0] * x.shape[1], x.shape[2] * w], dtype: x.dtype, category: .workspace)
     switch x.dtype {
-    case .float32: im2colKernel(x.pointer(Float.self), columns.pointer(Float.self), b, t, c, w, pad)
-    case .float64: im2colKernel(x.pointer(Double.self), columns.pointer(Double.self), b, t, c, w, pad)
+    case .float32: columnsKernel(x.pointer(Float.self), columns.pointer(Float.self), x.shape, w, pad, gather: true)
+    case .float64: columnsKernel(x.pointer(Double.self), columns.pointer(Double.self), x.shape, w, pad, gather: true)
     }
     return columns
-}
-
-private func im2colKernel<S: TensorScalar>(_ x: UnsafeMutablePointer<S>, _ out: UnsafeMutablePointer<S>, _ b: Int, _ t: Int, _ c: Int, _ w: Int, _ pad: Int) {
-    for batch in 0..<b {
-        for time in 0..<t {
-            let row = (batch &* t &+ time) &* c &* w
-            for j in 0..<w {
-                let source = time &+ j &- pad
-                if source < 0 || source >= t { continue }
-                let input = (batch &* t &+ source) &* c
-                for ci in 0..<c { out[row &+ ci &* w &+ j] = x[input &+ ci] }
-            }
-        }
-    }
 }
 
 /// The adjoint of im2col: scatter-adds columns back onto a [B, T, c] gradient.
 private func col2im(_ columns: Tensor, shape: [Int], width w: Int, pad: Int) -> Tensor {
     let dx = Tensor(zeros: shape, dtype: columns.dtype)
     switch columns.dtype {
-    case .float32: col2imKernel(columns.pointer(Float.self), dx.pointer(Float.self), shape[0], shape[1], shape[2], w, pad)
-    case .float64: col2imKernel(columns.pointer(Double.self), dx.pointer(Double.self), shape[0], shape[1], shape[2], w, pad)
+    case .float32: columnsKernel(dx.pointer(Float.self), columns.pointer(Float.self), shape, w, pad, gather: false)
+    case .float64: columnsKernel(dx.pointer(Double.self), columns.pointer(Double.self), shape, w, pad, gather: false)
     }
     return dx
 }
 
-private func col2imKernel<S: TensorScalar>(_ columns: UnsafeMutablePointer<S>, _ dx: UnsafeMutablePointer<S>, _ b: Int, _ t: Int, _ c: Int, _ w: Int, _ pad: Int) {
+/// Walks every (row, tap, channel) pairing of a [B, T, c] tensor with its columns: copies
+/// x into the columns (`gather`), or adds the columns back into x (the adjoint).
+private func columnsKernel<S: TensorScalar>(
+    _ x: UnsafeMutablePointer<S>, _ columns: UnsafeMutablePointer<S>, _ shape: [Int], _ w: Int, _ pad: Int, gather: Bool
+) {
+    let (b, t, c) = (shape[0], shape[1], shape[2])
     for batch in 0..<b {
         for time in 0..<t {
             let row = (batch &* t &+ time) &* c &* w
@@ -94,7 +84,11 @@ private func col2imKernel<S: TensorScalar>(_ columns: UnsafeMutablePointer<S>, _
                 let source = time &+ j &- pad
                 if source < 0 || source >= t { continue }
                 let input = (batch &* t &+ source) &* c
-                for ci in 0..<c { dx[input &+ ci] += columns[row &+ ci &* w &+ j] }
+                if gather {
+                    for ci in 0..<c { columns[row &+ ci &* w &+ j] = x[input &+ ci] }
+                } else {
+                    for ci in 0..<c { x[input &+ ci] += columns[row &+ ci &* w &+ j] }
+                }
             }
         }
     }

@@ -13,8 +13,7 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Peak activation memory per layer, full storage vs reconstruction, across depths."
     )
 
-    @Option(help: "Model preset (search: every op mixed, n=2, d=240).") var preset = "search"
-    @Option(help: "JSON model config over the preset.") var config: String?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Backprop modes, comma-separated.") var modes = "full,reconstruction,hybrid:2"
     @Option(help: "Depths (layers in the encoder and in the decoder each), comma-separated.") var depths = "2,4,8,16"
     @Option(help: "float32 or float64.") var dtype = "float32"
@@ -25,7 +24,6 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Capture call stacks (libunwind): call sites and folded stacks at the peak.") var stacks = false
     @Option(help: "Call sites listed per run.") var top = 8
     @Flag(help: "Also measure the C heap's peak (mallinfo2) and compare it with the profiler's (no traces then).") var checkMalloc = false
-    @Option(help: "OpenBLAS threads.") var threads = 2
 
     struct Output: Encodable {
         let runs: [ProfileRun]
@@ -45,19 +43,11 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.threads = threads
-        var model = try ModelConfigFile.preset(preset)
-        if let config { model = try ModelConfigFile.load(config, over: model) }
+        var model = try modelOptions.resolve()
         guard let type = DType(name: dtype) else { throw ValidationError("--dtype: expected float32 or float64, got '\(dtype)'") }
         model.dtype = type
-        let modeList = try modes.split(separator: ",").map { text -> BackpropMode in
-            guard let mode = BackpropMode(String(text)) else { throw ValidationError("--modes: unknown mode '\(text)' (full, reconstruction, hybrid:K)") }
-            return mode
-        }
-        let depthList = try depths.split(separator: ",").map { text -> Int in
-            guard let d = Int(text), d >= 1 else { throw ValidationError("--depths: '\(text)' is not a positive depth") }
-            return d
-        }
+        let modeList = try parseModes(modes, option: "--modes")
+        let depthList = try parsePositiveInts(depths, option: "--depths")
         if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         print("OpenBLAS core: \(BLAS.coreName); model d=\(model.modelWidth), n=\(model.splits), \(model.dtype), batch \(batch)x\(length)")
 

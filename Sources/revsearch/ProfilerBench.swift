@@ -13,20 +13,18 @@ struct ProfilerBench: ParsableCommand {
         abstract: "Training-step time with no observer, with the profiler, and with call stacks."
     )
 
-    @Option(help: "Model preset.") var preset = "search"
+    @OptionGroup var model: ModelOptions
     @Option(help: "Layers in the encoder and in the decoder each.") var depth = 4
     @Option(help: "Backprop mode.") var mode = "reconstruction"
     @Option(help: "Sentences per batch.") var batch = 16
     @Option(help: "Source and target length.") var length = 16
     @Option(help: "Timed steps per configuration (after one warm-up round).") var repeats = 7
-    @Option(help: "OpenBLAS threads.") var threads = 2
 
     func run() throws {
-        BLAS.threads = threads
-        var config = try ModelConfigFile.preset(preset)
+        var config = try model.resolve()
         config.encoderLayers = depth
         config.decoderLayers = depth
-        guard let backprop = BackpropMode(mode) else { throw ValidationError("--mode: unknown mode '\(mode)'") }
+        let backprop = try parseModes(mode, option: "--mode")[0]
         let network = try ReversibleTransformer(config)
         let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
         let runtime = Runtime.current

@@ -12,30 +12,23 @@ struct StepBench: ParsableCommand {
         abstract: "Training-step time per backprop mode (reconstruction vs full), medians of interleaved runs."
     )
 
-    @Option(help: "Model preset.") var preset = "search"
-    @Option(help: "JSON model config over the preset.") var config: String?
+    @OptionGroup var model: ModelOptions
     @Option(help: "Layers in the encoder and in the decoder each.") var depth = 6
     @Option(help: "Modes, comma-separated; the first is the reference of the ratios.") var modes = "full,reconstruction"
     @Option(help: "Sentences per batch.") var batch = 16
     @Option(help: "Source and target length.") var length = 16
     @Option(help: "Timed steps per mode (after one warm-up step).") var repeats = 5
-    @Option(help: "OpenBLAS threads.") var threads = 2
 
     func run() throws {
-        BLAS.threads = threads
-        var model = try ModelConfigFile.preset(preset)
-        if let config { model = try ModelConfigFile.load(config, over: model) }
-        model.encoderLayers = depth
-        model.decoderLayers = depth
-        let modeList = try modes.split(separator: ",").map { text -> BackpropMode in
-            guard let mode = BackpropMode(String(text)) else { throw ValidationError("--modes: unknown mode '\(text)'") }
-            return mode
-        }
-        let network = try ReversibleTransformer(model)
-        let data = SyntheticBatch.make(config: model, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
+        var config = try model.resolve()
+        config.encoderLayers = depth
+        config.decoderLayers = depth
+        let modeList = try parseModes(modes, option: "--modes")
+        let network = try ReversibleTransformer(config)
+        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
         let parameterCount = network.parameters.map(\.tensor.count).reduce(0, +)
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads)")
-        print("model: d=\(model.modelWidth), n=\(model.splits), depth \(depth)+\(depth), \(model.dtype), \(parameterCount) parameters; batch \(batch)x\(length) tokens")
+        print("model: d=\(config.modelWidth), n=\(config.splits), depth \(depth)+\(depth), \(config.dtype), \(parameterCount) parameters; batch \(batch)x\(length) tokens")
         var times = Array(repeating: [Double](), count: modeList.count)
         for round in 0...repeats {
             for (i, mode) in modeList.enumerated() {

@@ -14,8 +14,7 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check reconstructed activations and gradients against full storage and finite differences."
     )
 
-    @Option(help: "Model preset: search (every op mixed, n=2, d=240) or tiny.") var preset = "search"
-    @Option(help: "JSON model config over the preset (see README).") var config: String?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "float32 or float64.") var dtype: String?
     @Option(help: "Layers in the encoder and in the decoder each.") var depth: Int?
     @Option(help: "Mode under test: reconstruction or hybrid:K.") var mode = "reconstruction"
@@ -28,13 +27,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Float32 depth sweep, e.g. 2,4,8,16,32: prints reconstruction vs hybrid error growth (a measurement: exits 0).")
     var depthSweep: String?
     @Option(help: "Hybrid interval of the depth sweep.") var hybridEvery = 4
-    @Option(help: "OpenBLAS threads.") var threads = 2
     @Flag(help: "List every parameter tensor's gradient error.") var verbose = false
 
     func run() throws {
-        BLAS.threads = threads
-        var model = try ModelConfigFile.preset(preset)
-        if let config { model = try ModelConfigFile.load(config, over: model) }
+        var model = try modelOptions.resolve()
         if let dtype {
             guard let value = DType(name: dtype) else { throw ValidationError("--dtype: expected float32 or float64, got '\(dtype)'") }
             model.dtype = value
@@ -64,10 +60,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func sweep(_ list: String, model base: ModelConfig, faults: InjectedFaults) throws {
-        let depths = try list.split(separator: ",").map { part -> Int in
-            guard let d = Int(part), d >= 1 else { throw ValidationError("--depth-sweep: '\(part)' is not a positive depth") }
-            return d
-        }
+        let depths = try parsePositiveInts(list, option: "--depth-sweep")
         var table = Table("depth", "recon act err", "recon grad err", "hybrid:\(hybridEvery) act err", "hybrid:\(hybridEvery) grad err",
                           "f32 full vs f64 grad err", "act tol", "grad tol", "recon pass", "hybrid pass")
         print("Float32 error vs depth (d = \(base.modelWidth), seed \(seed)): max over layers of the relative layer-input error; max over")

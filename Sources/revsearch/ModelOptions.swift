@@ -1,0 +1,36 @@
+import ArgumentParser
+import Reversible
+import TensorCore
+
+/// The model and machine options that verify, profile and the benchmarks share.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model preset: search (every op mixed, encoder 2 splits, decoder 3, d=240) or tiny.") var preset = "search"
+    @Option(help: "JSON model config over the preset (README, \"Verify\").") var config: String?
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    /// Sets the BLAS threads and returns the preset with the config file applied.
+    func resolve() throws -> ModelConfig {
+        BLAS.threads = threads
+        var model = try ModelConfigFile.preset(preset)
+        if let config { model = try ModelConfigFile.load(config, over: model) }
+        return model
+    }
+}
+
+/// "full,reconstruction,hybrid:2" -> modes; errors name the option.
+func parseModes(_ text: String, option: String) throws -> [BackpropMode] {
+    try text.split(separator: ",").map { part in
+        guard let mode = BackpropMode(String(part)) else {
+            throw ValidationError("\(option): unknown mode '\(part)' (expected full, reconstruction or hybrid:K)")
+        }
+        return mode
+    }
+}
+
+/// "2,4,8" -> [2, 4, 8], each at least 1; errors name the option.
+func parsePositiveInts(_ text: String, option: String) throws -> [Int] {
+    try text.split(separator: ",").map { part in
+        guard let value = Int(part), value >= 1 else { throw ValidationError("\(option): '\(part)' is not a positive whole number") }
+        return value
+    }
+}
