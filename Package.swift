@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Ops", targets: ["Ops"]),
         .library(name: "Reversible", targets: ["Reversible"]),
         .library(name: "Profiler", targets: ["Profiler"]),
+        .library(name: "Translation", targets: ["Translation"]),
         .library(name: "Verifier", targets: ["Verifier"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
             name: "CUnwind",
             linkerSettings: [.linkedLibrary("unwind")]
         ),
+        // zlib, for gzip-compressed corpora.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's heap statistics: the profiler's independent cross-check.
         .target(name: "CHeap"),
         .target(
@@ -49,13 +52,17 @@ let package = Package(
             dependencies: ["TensorCore", "CHeap"]
         ),
         .target(
+            name: "Translation",
+            dependencies: ["TensorCore", "Ops", "Reversible", "CZlib"]
+        ),
+        .target(
             name: "Verifier",
             dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Verifier", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Verifier", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "OpsTests", dependencies: ["Ops", "TensorCore", "Verifier"]),
         .testTarget(name: "ReversibleTests", dependencies: ["Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reversible", "Verifier", "TensorCore"]),
+        .testTarget(name: "TranslationTests", dependencies: ["Translation", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]

@@ -1,0 +1,2 @@
+// zlib (gzip-compressed corpora).
+#include <zlib.h>
