@@ -22,13 +22,13 @@ public final class FactorisedEmbedding {
         let e = table.shape[1]
         let tokens = scale(embedding(table, ids: ids, shape: [batch, length]), Double(e).squareRoot())
         let projected = linear(tokens, weight: projection)
-        let positioned = add(projected, sinusoids(length: length, width: projection.shape[0], dtype: table.dtype))
+        let positioned = add(projected, sinusoidalPositions(length: length, width: projection.shape[0], dtype: table.dtype))
         return dropoutRate > 0 ? dropout(positioned, rate: dropoutRate, key: key) : positioned
     }
 }
 
 /// The Transformer's fixed position signal [T, d]: sin on even features, cos on odd.
-func sinusoids(length: Int, width: Int, dtype: DType) -> Tensor {
+public func sinusoidalPositions(length: Int, width: Int, dtype: DType) -> Tensor {
     var values = [Double](repeating: 0, count: length * width)
     for t in 0..<length {
         for i in stride(from: 0, to: width, by: 2) {

@@ -94,15 +94,8 @@ public final class ReversibleTransformer {
     func batchContext(_ batch: Seq2SeqBatch, dropoutKey: UInt64, training: Bool) -> BatchContext {
         let dtype = config.dtype
         func masks(_ lengths: [Int], _ length: Int) -> (additive: Tensor, positions: Tensor) {
-            var additive = [Double](), positions = [Double]()
-            for l in lengths {
-                for t in 0..<length {
-                    additive.append(t < l ? 0 : -.infinity)
-                    positions.append(t < l ? 1 : 0)
-                }
-            }
-            return (Tensor(shape: [lengths.count, 1, 1, length], scalars: additive, dtype: dtype),
-                    Tensor(shape: [lengths.count, length, 1], scalars: positions, dtype: dtype))
+            (Seq2SeqBatch.additiveMask(lengths: lengths, length: length, dtype: dtype),
+             Seq2SeqBatch.positionMask(lengths: lengths, length: length, dtype: dtype))
         }
         let source = masks(batch.sourceLengths, batch.sourceLength)
         let target = masks(batch.targetLengths, batch.targetLength)

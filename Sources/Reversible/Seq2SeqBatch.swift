@@ -1,3 +1,5 @@
+import TensorCore
+
 /// A padded batch of sentence pairs as token ids, row-major [B, S] and [B, T].
 public struct Seq2SeqBatch: Sendable {
     public let batchSize: Int
@@ -32,4 +34,16 @@ public struct Seq2SeqBatch: Sendable {
 
     /// Real (non-padding) target tokens: the loss's denominator.
     public var targetTokens: Int { targetOutput.filter { $0 != padID }.count }
+
+    /// Additive mask [B, 1, 1, L] over one side's positions: 0 for tokens, -inf for padding.
+    public static func additiveMask(lengths: [Int], length: Int, dtype: DType) -> Tensor {
+        let values = lengths.flatMap { l in (0..<length).map { $0 < l ? 0.0 : -Double.infinity } }
+        return Tensor(shape: [lengths.count, 1, 1, length], scalars: values, dtype: dtype)
+    }
+
+    /// [B, L, 1]: 1 at tokens, 0 at padding.
+    public static func positionMask(lengths: [Int], length: Int, dtype: DType) -> Tensor {
+        let values = lengths.flatMap { l in (0..<length).map { $0 < l ? 1.0 : 0 } }
+        return Tensor(shape: [lengths.count, length, 1], scalars: values, dtype: dtype)
+    }
 }

@@ -1,0 +1,202 @@
+import Foundation
+import Ops
+import Reversible
+import TensorCore
+
+/// A standard Transformer encoder-decoder (pre-LN, as in Xiong et al. 2020): the baseline
+/// the searched architectures are compared with. One embedding matrix is shared by the
+/// source, the target and the output projection (fairseq's --share-all-embeddings), which a
+/// joint BPE vocabulary allows.
+public final class TransformerBaseline: TranslationModel {
+    public struct Config: Codable, Sendable, Equatable {
+        public var vocabulary: Int
+        public var modelWidth: Int
+        public var encoderLayers: Int
+        public var decoderLayers: Int
+        public var heads: Int
+        public var dropout: Double
+        public var dtype: DType
+        public var seed: UInt64
+
+        public init(vocabulary: Int, modelWidth: Int = 256, encoderLayers: Int = 3, decoderLayers: Int = 3, heads: Int = 4,
+                    dropout: Double = 0.1, dtype: DType = .float32, seed: UInt64 = 1) {
+            self.vocabulary = vocabulary; self.modelWidth = modelWidth; self.encoderLayers = encoderLayers
+            self.decoderLayers = decoderLayers; self.heads = heads; self.dropout = dropout; self.dtype = dtype; self.seed = seed
+        }
+    }
+
+    /// LayerNorm gain and bias.
+    struct Norm {
+        let gain: Tensor, bias: Tensor
+        init(_ d: Int, _ dtype: DType) {
+            gain = .parameter(filled: 1, shape: [d], dtype: dtype)
+            bias = .parameter(filled: 0, shape: [d], dtype: dtype)
+        }
+        func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, gamma: gain, beta: bias) }
+        func named(_ prefix: String) -> [(name: String, tensor: Tensor)] { [("\(prefix).weight", gain), ("\(prefix).bias", bias)] }
+    }
+
+    struct EncoderLayer {
+        let attentionNorm: Norm, attention: MultiHeadAttention, feedForwardNorm: Norm, feedForward: FeedForward
+    }
+
+    struct DecoderLayer {
+        let selfNorm: Norm, selfAttention: MultiHeadAttention, crossNorm: Norm, crossAttention: MultiHeadAttention
+        let feedForwardNorm: Norm, feedForward: FeedForward
+    }
+
+    public let config: Config
+    let tokenEmbedding: Tensor   // [V, d]
+    let encoderLayers: [EncoderLayer]
+    let decoderLayers: [DecoderLayer]
+    let encoderNorm: Norm, decoderNorm: Norm
+
+    public var targetVocabulary: Int { config.vocabulary }
+
+    public init(_ config: Config) {
+        self.config = config
+        var rng = RandomState(seed: config.seed)
+        let d = config.modelWidth
+        tokenEmbedding = .parameter(normal: [config.vocabulary, d], std: 1 / Double(d).squareRoot(), dtype: config.dtype, rng: &rng)
+        let selfSpec = OpSpec(channels: d, modelWidth: d, heads: config.heads, causal: false, dtype: config.dtype)
+        var causalSpec = selfSpec
+        causalSpec.causal = true
+        encoderLayers = (0..<config.encoderLayers).map { _ in
+            EncoderLayer(attentionNorm: Norm(d, config.dtype), attention: MultiHeadAttention(selfSpec, cross: false, rng: &rng),
+                         feedForwardNorm: Norm(d, config.dtype), feedForward: FeedForward(selfSpec, rng: &rng))
+        }
+        decoderLayers = (0..<config.decoderLayers).map { _ in
+            DecoderLayer(selfNorm: Norm(d, config.dtype), selfAttention: MultiHeadAttention(causalSpec, cross: false, rng: &rng),
+                         crossNorm: Norm(d, config.dtype), crossAttention: MultiHeadAttention(causalSpec, cross: true, rng: &rng),
+                         feedForwardNorm: Norm(d, config.dtype), feedForward: FeedForward(selfSpec, rng: &rng))
+        }
+        encoderNorm = Norm(d, config.dtype)
+        decoderNorm = Norm(d, config.dtype)
+    }
+
+    public var parameters: [(name: String, tensor: Tensor)] {
+        var all: [(name: String, tensor: Tensor)] = [("embedding.weight", tokenEmbedding)]
+        for (i, l) in encoderLayers.enumerated() {
+            let p = "encoder.layer\(i + 1)"
+            all += l.attentionNorm.named("\(p).self_attn_norm") + l.attention.parameters.map { ("\(p).self_attn.\($0.name)", $0.tensor) }
+            all += l.feedForwardNorm.named("\(p).ffn_norm") + l.feedForward.parameters.map { ("\(p).ffn.\($0.name)", $0.tensor) }
+        }
+        all += encoderNorm.named("encoder.norm")
+        for (i, l) in decoderLayers.enumerated() {
+            let p = "decoder.layer\(i + 1)"
+            all += l.selfNorm.named("\(p).self_attn_norm") + l.selfAttention.parameters.map { ("\(p).self_attn.\($0.name)", $0.tensor) }
+            all += l.crossNorm.named("\(p).cross_attn_norm") + l.crossAttention.parameters.map { ("\(p).cross_attn.\($0.name)", $0.tensor) }
+            all += l.feedForwardNorm.named("\(p).ffn_norm") + l.feedForward.parameters.map { ("\(p).ffn.\($0.name)", $0.tensor) }
+        }
+        return all + decoderNorm.named("decoder.norm")
+    }
+
+    // MARK: - Forward
+
+    /// ids [B, T] -> sqrt(d) E[ids] + positions, then dropout.
+    func embed(_ ids: [Int32], batch: Int, length: Int, dropout rate: Double, key: UInt64) -> Tensor {
+        let d = config.modelWidth
+        let tokens = scale(embedding(tokenEmbedding, ids: ids, shape: [batch, length]), Double(d).squareRoot())
+        let positioned = add(tokens, sinusoidalPositions(length: length, width: d, dtype: config.dtype))
+        return rate > 0 ? dropout(positioned, rate: rate, key: key) : positioned
+    }
+
+    /// x + Dropout(sublayer(x)), the pre-LN residual.
+    func residual(_ x: Tensor, _ rate: Double, _ key: UInt64, _ sublayer: (Tensor) -> Tensor) -> Tensor {
+        let out = sublayer(x)
+        return add(x, rate > 0 ? dropout(out, rate: rate, key: key) : out)
+    }
+
+    func encodeTensor(_ batch: Seq2SeqBatch, masks: BatchMasks, rate: Double, key: UInt64) -> Tensor {
+        withScope("encoder") {
+            var x = withScope("embedding") {
+                embed(batch.source, batch: batch.batchSize, length: batch.sourceLength, dropout: rate, key: RandomState.mix(key ^ 1))
+            }
+            let context = OpContext(keyMask: masks.source)
+            for (i, l) in encoderLayers.enumerated() {
+                x = withScope("layer\(i + 1)") {
+                    let k = RandomState.mix(key ^ UInt64(100 + i))
+                    var h = residual(x, rate, k) { l.attention.forward(l.attentionNorm($0), context) }
+                    h = residual(h, rate, RandomState.mix(k ^ 7)) { l.feedForward.forward(l.feedForwardNorm($0), context) }
+                    return h
+                }
+            }
+            return encoderNorm(x)
+        }
+    }
+
+    func decodeTensor(_ memory: Tensor, memoryMask: Tensor, targetInput: [Int32], batch: Int, length: Int,
+                      targetMask: Tensor?, rate: Double, key: UInt64, lastPositionOnly: Bool = false) -> Tensor {
+        withScope("decoder") {
+            var x = withScope("embedding") { embed(targetInput, batch: batch, length: length, dropout: rate, key: RandomState.mix(key ^ 2)) }
+            let context = OpContext(memory: memory, memoryMask: memoryMask, keyMask: targetMask)
+            for (i, l) in decoderLayers.enumerated() {
+                x = withScope("layer\(i + 1)") {
+                    let k = RandomState.mix(key ^ UInt64(200 + i))
+                    var h = residual(x, rate, k) { l.selfAttention.forward(l.selfNorm($0), context) }
+                    h = residual(h, rate, RandomState.mix(k ^ 5)) { l.crossAttention.forward(l.crossNorm($0), context) }
+                    h = residual(h, rate, RandomState.mix(k ^ 7)) { l.feedForward.forward(l.feedForwardNorm($0), context) }
+                    return h
+                }
+            }
+            // Tied output projection: logits = LN(x) Eᵀ.
+            var normed = decoderNorm(x)
+            if lastPositionOnly { normed = lastPosition(normed) }
+            return withScope("output") { linear(reshape(normed, [-1, config.modelWidth]), weight: tokenEmbedding) }
+        }
+    }
+
+    func lossTensor(_ batch: Seq2SeqBatch, key: UInt64, rate: Double, labelSmoothing: Double) -> Tensor {
+        let masks = BatchMasks(batch, dtype: config.dtype)
+        let memory = encodeTensor(batch, masks: masks, rate: rate, key: key)
+        let logits = decodeTensor(memory, memoryMask: masks.source, targetInput: batch.targetInput, batch: batch.batchSize,
+                                  length: batch.targetLength, targetMask: masks.target, rate: rate, key: key)
+        return crossEntropy(logits: logits, targets: batch.targetOutput, labelSmoothing: labelSmoothing, ignoreIndex: batch.padID)
+    }
+
+    // MARK: - TranslationModel
+
+    public func trainingStep(_ batch: Seq2SeqBatch, dropoutKey: UInt64, labelSmoothing: Double) -> Double {
+        let runtime = Runtime.current
+        let tape = Tape()
+        let loss = runtime.withPhase(.forward) {
+            tape.recording { lossTensor(batch, key: dropoutKey, rate: config.dropout, labelSmoothing: labelSmoothing) }
+        }
+        runtime.withPhase(.backward) { tape.backward(loss) }
+        return loss.scalarValue
+    }
+
+    public func evaluateLoss(_ batch: Seq2SeqBatch, labelSmoothing: Double) -> Double {
+        Runtime.current.withTape(nil) { lossTensor(batch, key: 0, rate: 0, labelSmoothing: labelSmoothing).scalarValue }
+    }
+
+    public func encode(_ batch: Seq2SeqBatch) -> EncodedSource {
+        Runtime.current.withTape(nil) {
+            let masks = BatchMasks(batch, dtype: config.dtype)
+            return EncodedSource(memory: encodeTensor(batch, masks: masks, rate: 0, key: 0), mask: masks.source,
+                                 sourceLengths: batch.sourceLengths)
+        }
+    }
+
+    public func decode(_ encoded: EncodedSource, targetInput: [[Int32]], lastPositionOnly: Bool) -> Tensor {
+        Runtime.current.withTape(nil) {
+            let length = targetInput.first?.count ?? 0
+            precondition(targetInput.allSatisfy { $0.count == length }, "decoder inputs must share one length")
+            let logits = decodeTensor(encoded.memory, memoryMask: encoded.mask, targetInput: targetInput.flatMap { $0 },
+                                      batch: targetInput.count, length: length, targetMask: nil, rate: 0, key: 0,
+                                      lastPositionOnly: lastPositionOnly)
+            return reshape(logits, lastPositionOnly ? [targetInput.count, config.vocabulary] : [targetInput.count, length, config.vocabulary])
+        }
+    }
+}
+
+/// Additive padding masks [B, 1, 1, L] (0 real, -inf padding) of a batch's two sides.
+struct BatchMasks {
+    let source: Tensor
+    let target: Tensor
+
+    init(_ batch: Seq2SeqBatch, dtype: DType) {
+        source = Seq2SeqBatch.additiveMask(lengths: batch.sourceLengths, length: batch.sourceLength, dtype: dtype)
+        target = Seq2SeqBatch.additiveMask(lengths: batch.targetLengths, length: batch.targetLength, dtype: dtype)
+    }
+}
