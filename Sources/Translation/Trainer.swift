@@ -1,0 +1,105 @@
+import Foundation
+import Reversible
+import TensorCore
+
+/// Training hyper-parameters (DESIGN.md section 5's theta settings).
+public struct TrainingOptions: Codable, Sendable {
+    public var maxTokens = 4096
+    public var peakLearningRate = 7e-4
+    public var warmupSteps = 1000
+    public var labelSmoothing = 0.1
+    /// Largest global gradient norm (0: no clipping).
+    public var clipNorm = 1.0
+    public var maxSteps = 100_000
+    /// Wall-clock budget in minutes (0: none).
+    public var maxMinutes = 0.0
+    public var validateEvery = 500
+    public var checkpointEvery = 500
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxTokens = "max_tokens", peakLearningRate = "peak_learning_rate", warmupSteps = "warmup_steps"
+        case labelSmoothing = "label_smoothing", clipNorm = "clip_norm", maxSteps = "max_steps", maxMinutes = "max_minutes"
+        case validateEvery = "validate_every", checkpointEvery = "checkpoint_every", seed
+    }
+}
+
+/// The training loop: token-count batches in a seeded order, one Adam update per batch,
+/// periodic validation and checkpoints. Everything that varies between steps (batch order,
+/// dropout masks) derives from (seed, step, epoch), so a run resumed from a checkpoint
+/// computes exactly the losses an uninterrupted run would.
+public final class Trainer {
+    public let model: TransformerBaseline
+    public let optimizer: Adam
+    public let options: TrainingOptions
+    public let batcher: TokenBatcher
+    public let validation: [TokenizedPair]
+    public let schedule: InverseSquareRootSchedule
+    public private(set) var step = 0
+    public private(set) var epoch = 0
+    public private(set) var batchIndex = 0
+    /// Training loss of every step run by this trainer, in order.
+    public private(set) var losses: [Double] = []
+    private var epochBatches: [[Int]] = []
+
+    public init(model: TransformerBaseline, training: [TokenizedPair], validation: [TokenizedPair], options: TrainingOptions) {
+        self.model = model
+        self.options = options
+        self.validation = validation
+        batcher = TokenBatcher(pairs: training, maxTokens: options.maxTokens, seed: options.seed)
+        schedule = InverseSquareRootSchedule(peak: options.peakLearningRate, warmup: options.warmupSteps)
+        optimizer = Adam(learningRate: schedule.rate(atStep: 1), beta1: 0.9, beta2: 0.98)
+    }
+
+    /// Continues from a checkpoint's weights, optimizer moments and data position.
+    public func resume(from checkpoint: Checkpoint, directory: String) throws {
+        try checkpoint.restore(directory: directory, into: model.parameters, optimizer: optimizer)
+        step = checkpoint.step
+        epoch = checkpoint.epoch
+        batchIndex = checkpoint.batchIndex
+        epochBatches = []
+    }
+
+    /// One update on the next batch; returns its loss and its target tokens.
+    @discardableResult
+    public func trainStep() -> (loss: Double, tokens: Int) {
+        if epochBatches.isEmpty { epochBatches = batcher.batches(epoch: epoch) }
+        if batchIndex >= epochBatches.count {
+            epoch += 1
+            batchIndex = 0
+            epochBatches = batcher.batches(epoch: epoch)
+        }
+        let batch = batcher.batch(epochBatches[batchIndex])
+        batchIndex += 1
+        step += 1
+        let parameters = model.parameters
+        for p in parameters { p.tensor.grad = nil }
+        let loss = model.trainingStep(batch, dropoutKey: RandomState.mix(options.seed ^ UInt64(step) &* 0x9E37_79B9), labelSmoothing: options.labelSmoothing)
+        if options.clipNorm > 0 { clipGradientNorm(parameters, maxNorm: options.clipNorm) }
+        optimizer.learningRate = schedule.rate(atStep: step)
+        optimizer.update(parameters)
+        for p in parameters { p.tensor.grad = nil }
+        losses.append(loss)
+        return (loss, batch.targetTokens)
+    }
+
+    /// Mean loss per target token over the validation pairs (no dropout).
+    public func validationLoss() -> Double {
+        let batcher = TokenBatcher(pairs: validation, maxTokens: options.maxTokens, seed: 0)
+        var total = 0.0, tokens = 0
+        for indices in batcher.batches(epoch: 0) {
+            let batch = batcher.batch(indices)
+            total += model.evaluateLoss(batch, labelSmoothing: 0) * Double(batch.targetTokens)
+            tokens += batch.targetTokens
+        }
+        return tokens > 0 ? total / Double(tokens) : 0
+    }
+
+    /// The checkpoint record of the current state.
+    public func checkpoint(vocabulary: String, name: String) -> Checkpoint {
+        Checkpoint(model: model.config, options: options, step: step, epoch: epoch, batchIndex: batchIndex,
+                   vocabulary: vocabulary, weights: "\(name).safetensors")
+    }
+}

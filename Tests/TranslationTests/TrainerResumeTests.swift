@@ -1,0 +1,72 @@
+import Foundation
+import TensorCore
+import Testing
+import Translation
+
+@Suite struct TrainerResumeTests {
+    static func pairs(_ n: Int, seed: UInt64) -> [TokenizedPair] {
+        var rng = RandomState(seed: seed)
+        return (0..<n).map { _ in
+            let s = (0..<(2 + Int(rng.next() % 6))).map { _ in Int32(259 + rng.next() % 40) }
+            return TokenizedPair(source: s, target: s.reversed().map { $0 + 1 })
+        }
+    }
+
+    static func trainer() -> Trainer {
+        var options = TrainingOptions()
+        options.maxTokens = 40
+        options.warmupSteps = 4
+        options.peakLearningRate = 3e-3
+        let model = TransformerBaseline(.init(vocabulary: 300, modelWidth: 16, encoderLayers: 1, decoderLayers: 1, heads: 2, dropout: 0.1, seed: 2))
+        return Trainer(model: model, training: pairs(40, seed: 1), validation: pairs(8, seed: 2), options: options)
+    }
+
+    /// Training stopped after a checkpoint and resumed in a fresh trainer (as after the
+    /// process was killed) computes exactly the losses of an uninterrupted run, across an
+    /// epoch boundary.
+    @Test func resumedRunRepeatsTheUninterruptedLosses() throws {
+        let uninterrupted = Self.trainer()
+        for _ in 0..<14 { uninterrupted.trainStep() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var first: Trainer? = Self.trainer()
+        for _ in 0..<6 { first!.trainStep() }
+        try first!.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
+            .save(directory: directory, name: "checkpoint", parameters: first!.model.parameters, optimizer: first!.optimizer)
+        let before = first!.losses
+        first = nil
+        let resumed = Self.trainer()
+        try resumed.resume(from: try Checkpoint.load(directory + "/checkpoint.json"), directory: directory)
+        for _ in 0..<8 { resumed.trainStep() }
+        #expect(before + resumed.losses == uninterrupted.losses)
+        #expect(resumed.epoch >= 1, "the run crossed an epoch boundary")
+        #expect(uninterrupted.losses.last! < uninterrupted.losses.first!, "it learns")
+    }
+
+    @Test func badCheckpointsNameFileAndTensor() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trainer = Self.trainer()
+        trainer.trainStep()
+        let checkpoint = trainer.checkpoint(vocabulary: "vocab.json", name: "ck")
+        try checkpoint.save(directory: directory, name: "ck", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
+        func restoreError(_ model: TransformerBaseline.Config) -> String {
+            let other = TransformerBaseline(model)
+            do { try checkpoint.restore(directory: directory, into: other.parameters, optimizer: Adam(learningRate: 1)); return "no error" }
+            catch { return "\(error)" }
+        }
+        var wider = trainer.model.config
+        wider.modelWidth = 32
+        #expect(restoreError(wider).contains("tensor 'embedding.weight' has shape [300, 16], the config gives [300, 32]"), "\(restoreError(wider))")
+        var double = trainer.model.config
+        double.dtype = .float64
+        #expect(restoreError(double).contains("is float32, the model's is float64"))
+        // A truncated weights file, and a JSON that is not a checkpoint.
+        let weights = directory + "/ck.safetensors"
+        let data = try Data(contentsOf: URL(fileURLWithPath: weights))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: weights))
+        #expect(restoreError(trainer.model.config).contains("ck.safetensors") && restoreError(trainer.model.config).contains("truncated"))
+        try "[1, 2]".write(toFile: directory + "/ck.json", atomically: true, encoding: .utf8)
+        #expect(throws: CheckpointError.self) { _ = try Checkpoint.load(directory + "/ck.json") }
+    }
+}
