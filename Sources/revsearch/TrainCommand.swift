@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import Profiler
+import TensorCore
+import Translation
+
+/// `revsearch train`: trains the baseline Transformer on a parallel corpus, with a live
+/// progress line, periodic validation, atomic checkpoints and exact `--resume`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a translation model on a parallel corpus (checkpoints, validation, --resume)."
+    )
+
+    @Option(help: "Corpus directory holding <split>.<lang>[.gz].") var data: String
+    @Option(help: "Source language.") var src: String
+    @Option(help: "Target language.") var tgt: String
+    @Option(help: "Run directory: vocabulary, checkpoints, logs.") var out: String
+    @Option(help: "BPE merges to learn when the run has no vocabulary yet.") var merges = 8000
+    @Option(help: "Hidden size d.") var d = 256
+    @Option(help: "Encoder and decoder layers each.") var layers = 3
+    @Option(help: "Attention heads.") var heads = 4
+    @Option(help: "Dropout.") var dropout = 0.1
+    @Option(help: "Tokens per batch (sentences x longest side).") var maxTokens = 4096
+    @Option(help: "Peak learning rate.") var lr = 7e-4
+    @Option(help: "Warm-up steps.") var warmup = 1000
+    @Option(help: "Stop after this many updates.") var maxSteps = 100_000
+    @Option(help: "Stop after this many minutes (0: no limit).") var maxMinutes = 0.0
+    @Option(help: "Validate every N updates.") var validateEvery = 500
+    @Option(help: "Checkpoint every N updates.") var checkpointEvery = 500
+    @Option(help: "Seed of the weights, data order and dropout.") var seed: UInt64 = 1
+    @Flag(help: "Continue from RUN/checkpoint.json exactly where it stopped.") var resume = false
+    @Option(help: "Attach the memory profiler to every N-th step and write its figures to this directory.") var profile: String?
+    @Option(help: "With --profile: which steps (every N-th).") var profileEvery = 100
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    func run() throws {
+        BLAS.threads = threads
+        let start = Date()
+        let vocabularyPath = "\(out)/vocab.json"
+        let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
+        let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
+        let vocabulary: BytePairEncoding
+        if FileManager.default.fileExists(atPath: vocabularyPath) {
+            vocabulary = try BytePairEncoding.load(vocabularyPath)
+        } else {
+            guard !resume else { throw CLIError("\(out): --resume, but the run has no vocab.json") }
+            vocabulary = BytePairEncoding.learn(train.source + train.target, merges: merges)
+            try vocabulary.save(to: vocabularyPath)
+        }
+        func tokenize(_ corpus: ParallelCorpus) -> [TokenizedPair] {
+            zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
+                .filter { $0.source.count <= 128 && $0.target.count <= 128 }
+        }
+        var options = TrainingOptions()
+        options.maxTokens = maxTokens
+        options.peakLearningRate = lr
+        options.warmupSteps = warmup
+        options.maxSteps = maxSteps
+        options.maxMinutes = maxMinutes
+        options.validateEvery = validateEvery
+        options.checkpointEvery = checkpointEvery
+        options.seed = seed
+        var config = TransformerBaseline.Config(vocabulary: vocabulary.count, modelWidth: d, encoderLayers: layers, decoderLayers: layers,
+                                                heads: heads, dropout: dropout, seed: seed)
+        let checkpointPath = "\(out)/checkpoint.json"
+        var checkpoint: Checkpoint?
+        if resume {
+            checkpoint = try Checkpoint.load(checkpointPath)
+            config = checkpoint!.model
+            options = checkpoint!.options
+            options.maxSteps = maxSteps
+            options.maxMinutes = maxMinutes
+        }
+        let trainer = Trainer(model: TransformerBaseline(config), training: tokenize(train), validation: tokenize(valid), options: options)
+        if let checkpoint { try trainer.resume(from: checkpoint, directory: out) }
+        let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
+        print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count), "
+              + "\(parameterCount) parameters\(resume ? ", resuming at step \(trainer.step)" : "")")
+        let log = try LogFile("\(out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds")
+        var profiled: [ProfileRun] = []
+        var windowTokens = 0, windowStart = Date(), lastLine = Date.distantPast
+        let interactive = isatty(STDOUT_FILENO) != 0
+        let firstStep = trainer.step
+        while trainer.step < options.maxSteps {
+            if options.maxMinutes > 0 && Date().timeIntervalSince(start) >= options.maxMinutes * 60 { break }
+            let profiler = profile != nil && (trainer.step + 1) % profileEvery == 0 ? MemoryProfiler(recordsEvents: false) : nil
+            if let profiler { Runtime.current.attach(profiler) }
+            let (loss, tokens) = trainer.trainStep()
+            if let profiler {
+                Runtime.current.detach(profiler)
+                profiled.append(profiler.run(mode: "step \(trainer.step)", depth: layers))
+            }
+            windowTokens += tokens
+            let elapsed = Date().timeIntervalSince(windowStart)
+            let rate = Double(windowTokens) / max(elapsed, 1e-9)
+            var validation = ""
+            if trainer.step % options.validateEvery == 0 {
+                let v = trainer.validationLoss()
+                validation = String(format: "%.4f", v)
+                print("\(interactive ? "\n" : "")step \(trainer.step): validation loss \(fixed(v, 4)) (perplexity \(fixed(exp(v), 2)))")
+            }
+            try log.append("\(trainer.step),\(trainer.epoch),\(loss),\(trainer.optimizer.learningRate),\(Int(rate)),\(validation),\(Int(Date().timeIntervalSince(start)))")
+            if trainer.step % options.checkpointEvery == 0 { try save(trainer) }
+            if Date().timeIntervalSince(lastLine) >= (interactive ? 0.5 : 30) {
+                let done = trainer.step - firstStep
+                let perStep = Date().timeIntervalSince(start) / Double(max(done, 1))
+                let remaining = options.maxMinutes > 0
+                    ? options.maxMinutes * 60 - Date().timeIntervalSince(start)
+                    : Double(options.maxSteps - trainer.step) * perStep
+                let line = "step \(trainer.step) | epoch \(trainer.epoch) | loss \(fixed(loss, 3)) | \(Int(rate)) tok/s | lr \(sci(trainer.optimizer.learningRate)) | ETA \(duration(remaining))"
+                if interactive { print("\r\(line)   ", terminator: "") } else { print(line) }
+                fflush(nil)
+                lastLine = Date()
+                windowTokens = 0
+                windowStart = Date()
+            }
+        }
+        try save(trainer)
+        let v = trainer.validationLoss()
+        print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); validation loss \(fixed(v, 4)); checkpoint \(checkpointPath)")
+        if let profile { try writeProfile(profiled, to: profile) }
+    }
+
+    func save(_ trainer: Trainer) throws {
+        try trainer.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
+            .save(directory: out, name: "checkpoint", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
+    }
+
+    func writeProfile(_ runs: [ProfileRun], to directory: String) throws {
+        try AtomicFile.writeJSON(["runs": runs], to: "\(directory)/profile.json")
+        guard !runs.isEmpty else { return }
+        let steps = runs.compactMap { Double($0.mode.dropFirst(5)) }
+        let svg = SVGChart.lines(title: "Training: peak memory of sampled steps", x: steps,
+                                 series: [("activation", runs.map { Double($0.peakActivationBytes) }), ("total", runs.map { Double($0.peakTotalBytes) })],
+                                 xLabel: "step", valueLabel: "peak bytes")
+        try AtomicFile.write(Data(svg.utf8), to: "\(directory)/peak-memory-per-step.svg")
+        print("profiled \(runs.count) steps: \(directory)/profile.json, \(directory)/peak-memory-per-step.svg")
+    }
+}
+
+/// "1h02m", "3m05s", "12s"
+func duration(_ seconds: Double) -> String {
+    let s = max(Int(seconds), 0)
+    if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
+    if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return "\(s)s"
+}
+
+/// A CSV log appended line by line (flushed each time, so a killed run keeps its log).
+final class LogFile {
+    let handle: FileHandle
+
+    init(_ path: String, header: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data((header + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log for writing") }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    func append(_ line: String) throws {
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+}

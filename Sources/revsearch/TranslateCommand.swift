@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Translation
+
+/// `revsearch translate`: greedy or beam search with a trained checkpoint; reads a file or
+/// standard input, writes detokenized text, one line per input line.
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Translate text with a trained checkpoint (beam or greedy search)."
+    )
+
+    @Option(help: "The run's checkpoint.json.") var checkpoint: String
+    @Option(help: "Input file, one sentence a line (default: standard input).") var input: String?
+    @Option(help: "Output file (default: standard output).") var output: String?
+    @Option(help: "Beam width (1: greedy).") var beam = 5
+    @Option(help: "Length penalty: scores are divided by length^lenpen.") var lenpen = 1.0
+    @Option(help: "Sentences decoded together.") var batch = 32
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    func run() throws {
+        BLAS.threads = threads
+        let record = try Checkpoint.load(checkpoint)
+        let directory = (checkpoint as NSString).deletingLastPathComponent
+        let vocabulary = try BytePairEncoding.load((directory as NSString).appendingPathComponent(record.vocabulary))
+        guard vocabulary.count == record.model.vocabulary else {
+            throw CLIError("\(directory)/\(record.vocabulary): \(vocabulary.count) pieces, the checkpoint's model has \(record.model.vocabulary)")
+        }
+        let model = TransformerBaseline(record.model)
+        try record.restore(directory: directory, into: model.parameters, optimizer: Adam(learningRate: 0))
+        let text: String
+        if let input {
+            guard let data = FileManager.default.contents(atPath: input) else { throw CLIError("\(input): cannot read") }
+            guard let decoded = String(data: data, encoding: .utf8) else { throw CLIError("\(input): not valid UTF-8") }
+            text = decoded
+        } else {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        var lines = text.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        var options = DecodingOptions()
+        options.beam = beam
+        options.lengthPenalty = lenpen
+        options.batchSize = batch
+        let outputs = BeamSearch.translate(model, sources: lines.map { vocabulary.encode($0) }, options: options)
+        let translated = outputs.map { vocabulary.decode($0) }.joined(separator: "\n") + (outputs.isEmpty ? "" : "\n")
+        if let output {
+            try AtomicWrite.write(Data(translated.utf8), to: output)
+        } else {
+            print(translated, terminator: "")
+        }
+    }
+}
