@@ -150,3 +150,23 @@ func temporaryDirectory() throws -> URL {
         #expect(invalid.stderr.contains("model_width: 250 must divide by splits (2) and splits + 1 (3)"), "\(invalid.stderr)")
     }
 }
+
+@Suite struct EvaluateCommandTests {
+    @Test func printsSacreBLEUStyleAndWritesJSON() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/sacrebleu")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("scores.json").path
+        let result = try revsearch("evaluate", "--hypotheses", fixtures.appendingPathComponent("multi30k_noisy.hyp").path,
+                                   "--references", fixtures.appendingPathComponent("multi30k_noisy.ref").path, "--json", json)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("BLEU = 59.70 85.6/67.1/53.2/42.6 (BP = 0.994 ratio = 0.994 hyp_len = 3644 ref_len = 3666)"))
+        #expect(result.stdout.contains("chrF2 = 77.20"))
+        let scores = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        #expect(scores["sentences"] as? Int == 300)
+        let mismatched = try revsearch("evaluate", "--hypotheses", fixtures.appendingPathComponent("unicode.hyp").path,
+                                       "--references", fixtures.appendingPathComponent("multi30k_noisy.ref").path)
+        #expect(mismatched.status != 0 && mismatched.stderr.contains("has 5 lines"), "\(mismatched.stderr)")
+    }
+}
