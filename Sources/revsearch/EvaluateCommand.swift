@@ -11,7 +11,10 @@ struct EvaluateCommand: ParsableCommand {
     )
 
     @Option(help: "Hypotheses, one sentence a line (detokenized).") var hypotheses: String
-    @Option(help: "References, line-aligned with the hypotheses.") var references: String
+    @Option(help: "References, line-aligned with the hypotheses (plain or gzip).") var references: String?
+    @Option(help: "Corpus directory: use <data>/<split>.<tgt>[.gz] as the references.") var data: String?
+    @Option(help: "With --data: the split, e.g. test_2016_flickr.") var split: String?
+    @Option(help: "With --data: the target language.") var tgt: String?
     @Option(name: .customLong("json"), help: "Also write the scores as JSON to this path.") var jsonPath: String?
 
     struct Report: Encodable {
@@ -21,9 +24,17 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let h = try readLines(hypotheses), r = try readLines(references)
+        let referencePath: String
+        if let references {
+            referencePath = references
+        } else if let data, let split, let tgt {
+            referencePath = try CorpusReader.path(directory: data, split: split, language: tgt)
+        } else {
+            throw ValidationError("give --references, or --data with --split and --tgt")
+        }
+        let h = try readLines(hypotheses), r = try readLines(referencePath)
         guard h.count == r.count else {
-            throw CLIError("\(hypotheses) has \(h.count) lines, \(references) has \(r.count): they must be line-aligned")
+            throw CLIError("\(hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
         }
         let bleu = BLEUScore.corpus(hypotheses: h, references: r)
         let chrf = ChrFScore.corpus(hypotheses: h, references: r)

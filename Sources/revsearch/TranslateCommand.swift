@@ -12,7 +12,10 @@ struct TranslateCommand: ParsableCommand {
     )
 
     @Option(help: "The run's checkpoint.json.") var checkpoint: String
-    @Option(help: "Input file, one sentence a line (default: standard input).") var input: String?
+    @Option(help: "Input file, one sentence a line, plain or gzip (default: standard input).") var input: String?
+    @Option(help: "Corpus directory: translate <data>/<split>.<src>[.gz] instead of --input.") var data: String?
+    @Option(help: "With --data: the split to translate, e.g. test_2016_flickr.") var split: String?
+    @Option(help: "With --data: the source language.") var src: String?
     @Option(help: "Output file (default: standard output).") var output: String?
     @Option(help: "Beam width (1: greedy).") var beam = 5
     @Option(help: "Length penalty: scores are divided by length^lenpen.") var lenpen = 1.0
@@ -29,16 +32,17 @@ struct TranslateCommand: ParsableCommand {
         }
         let model = TransformerBaseline(record.model)
         try record.restore(directory: directory, into: model.parameters, optimizer: Adam(learningRate: 0))
-        let text: String
-        if let input {
-            guard let data = FileManager.default.contents(atPath: input) else { throw CLIError("\(input): cannot read") }
-            guard let decoded = String(data: data, encoding: .utf8) else { throw CLIError("\(input): not valid UTF-8") }
-            text = decoded
+        var lines: [String]
+        if let data {
+            guard let split, let src else { throw ValidationError("--data needs --split and --src") }
+            lines = try CorpusReader.readLines(try CorpusReader.path(directory: data, split: split, language: src))
+        } else if let input {
+            lines = try CorpusReader.readLines(input)
         } else {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            lines = text.components(separatedBy: "\n")
+            if lines.last == "" { lines.removeLast() }
         }
-        var lines = text.components(separatedBy: "\n")
-        if lines.last == "" { lines.removeLast() }
         var options = DecodingOptions()
         options.beam = beam
         options.lengthPenalty = lenpen
