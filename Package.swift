@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Reversible", targets: ["Reversible"]),
         .library(name: "Profiler", targets: ["Profiler"]),
         .library(name: "Translation", targets: ["Translation"]),
+        .library(name: "Search", targets: ["Search"]),
         .library(name: "Verifier", targets: ["Verifier"]),
     ],
     dependencies: [
@@ -56,13 +57,17 @@ let package = Package(
             dependencies: ["TensorCore", "Ops", "Reversible", "CZlib"]
         ),
         .target(
+            name: "Search",
+            dependencies: ["TensorCore", "Ops", "Reversible", "Translation"]
+        ),
+        .target(
             name: "Verifier",
             dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Verifier", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +76,7 @@ let package = Package(
         .testTarget(name: "ReversibleTests", dependencies: ["Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "ProfilerTests", dependencies: ["Profiler", "Reversible", "Verifier", "TensorCore"]),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "TensorCore"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Translation", "Reversible", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]

@@ -1,0 +1,162 @@
+import Foundation
+import Reversible
+import TensorCore
+import Translation
+
+/// DARTS' bilevel optimisation (DESIGN.md section 5) of a reversible super-network: the
+/// weights theta descend L_train on one half of the training data, the architecture weights
+/// alpha descend L_val on the other half, one step each in turn. First order uses
+/// grad_alpha L_val(theta); second order DARTS' unrolled step with a finite-difference
+/// Hessian-vector product.
+public final class BilevelSearch {
+    public enum Order: Int, Sendable, Codable { case first = 1, second = 2 }
+
+    public struct Options: Sendable, Codable {
+        public var order = Order.first
+        public var mode = "reconstruction"
+        public var maxTokens = 2048
+        public var thetaPeakLearningRate = 1e-3
+        public var thetaWarmup = 400
+        public var alphaLearningRate = 3e-4
+        public var alphaWeightDecay = 1e-3
+        public var labelSmoothing = 0.1
+        public var clipNorm = 1.0
+        /// The finite-difference step of the Hessian-vector product, over ||v|| (DARTS: 0.01).
+        public var hessianStep = 0.01
+        public var seed: UInt64 = 1
+        public init() {}
+    }
+
+    public let model: ReversibleTransformer
+    public let options: Options
+    public let backprop: BackpropMode
+    public let thetaOptimizer: Adam
+    public let alphaOptimizer: Adam
+    let trainHalf: TokenBatcher
+    let validationHalf: TokenBatcher
+    let schedule: InverseSquareRootSchedule
+    public private(set) var stepCount = 0
+    public private(set) var epoch = 0
+    public private(set) var batchIndex = 0
+    private var trainBatches: [[Int]] = []
+    private var validationBatches: [[Int]] = []
+
+    /// Splits `pairs` into two disjoint halves by a seeded shuffle: theta's and alpha's.
+    public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options) throws {
+        guard let mode = BackpropMode(options.mode) else { throw GenotypeError("unknown backprop mode '\(options.mode)'") }
+        self.model = model
+        self.options = options
+        backprop = mode
+        var rng = RandomState(seed: options.seed ^ 0xda75)
+        let order = pairs.indices.shuffled(using: &rng)
+        let half = order.count / 2
+        trainHalf = TokenBatcher(pairs: order[..<half].map { pairs[$0] }, maxTokens: options.maxTokens, seed: options.seed)
+        validationHalf = TokenBatcher(pairs: order[half...].map { pairs[$0] }, maxTokens: options.maxTokens, seed: options.seed ^ 1)
+        schedule = InverseSquareRootSchedule(peak: options.thetaPeakLearningRate, warmup: options.thetaWarmup)
+        thetaOptimizer = Adam(learningRate: schedule.rate(atStep: 1), beta1: 0.9, beta2: 0.98)
+        alphaOptimizer = Adam(learningRate: options.alphaLearningRate, beta1: 0.9, beta2: 0.98, weightDecay: options.alphaWeightDecay)
+    }
+
+    public var weights: [(name: String, tensor: Tensor)] { model.parameters.filter { !$0.name.hasSuffix(".alpha") } }
+    public var alphas: [(name: String, tensor: Tensor)] { model.alphas }
+
+    /// The next pair of batches (one from each half), advancing the data position.
+    func nextBatches() -> (train: Seq2SeqBatch, validation: Seq2SeqBatch) {
+        if trainBatches.isEmpty { trainBatches = trainHalf.batches(epoch: epoch); validationBatches = validationHalf.batches(epoch: epoch) }
+        if batchIndex >= min(trainBatches.count, validationBatches.count) {
+            epoch += 1
+            batchIndex = 0
+            trainBatches = trainHalf.batches(epoch: epoch)
+            validationBatches = validationHalf.batches(epoch: epoch)
+        }
+        defer { batchIndex += 1 }
+        return (trainHalf.batch(trainBatches[batchIndex]), validationHalf.batch(validationBatches[batchIndex]))
+    }
+
+    /// One alpha step then one theta step (DARTS' order); returns both losses.
+    @discardableResult
+    public func step() -> (trainLoss: Double, validationLoss: Double) {
+        let (train, validation) = nextBatches()
+        stepCount += 1
+        let key = RandomState.mix(options.seed ^ UInt64(stepCount) &* 0x9E37_79B9)
+        thetaOptimizer.learningRate = schedule.rate(atStep: stepCount)
+        // Alpha.
+        let validationLoss: Double
+        let alphaGradients: [Tensor]
+        switch options.order {
+        case .first:
+            zero()
+            validationLoss = model.trainingStep(validation, mode: backprop, dropoutKey: key ^ 1, labelSmoothing: options.labelSmoothing)
+            alphaGradients = alphas.map { $0.tensor.grad ?? Tensor(zeros: $0.tensor.shape, dtype: $0.tensor.dtype, category: .gradient) }
+        case .second:
+            (validationLoss, alphaGradients) = unrolledAlphaGradient(train: train, validation: validation, key: key)
+        }
+        zero()
+        for (alpha, gradient) in zip(alphas, alphaGradients) { alpha.tensor.grad = gradient }
+        alphaOptimizer.update(alphas)
+        // Theta.
+        zero()
+        let trainLoss = model.trainingStep(train, mode: backprop, dropoutKey: key ^ 2, labelSmoothing: options.labelSmoothing)
+        let thetas = weights
+        if options.clipNorm > 0 { clipGradientNorm(thetas, maxNorm: options.clipNorm) }
+        thetaOptimizer.update(thetas)
+        zero()
+        return (trainLoss, validationLoss)
+    }
+
+    func zero() { for p in model.parameters { p.tensor.grad = nil } }
+
+    /// DARTS' second-order alpha gradient:
+    /// grad_alpha L_val(theta') - eta [grad_alpha L_train(theta+) - grad_alpha L_train(theta-)] / (2 eps),
+    /// theta' = theta - eta grad_theta L_train(theta), theta+- = theta +- eps grad_theta' L_val(theta'),
+    /// eps = hessianStep / ||grad_theta' L_val(theta')|| (DARTS: 0.01); eta is theta's current learning rate.
+    public func unrolledAlphaGradient(train: Seq2SeqBatch, validation: Seq2SeqBatch, key: UInt64) -> (loss: Double, gradients: [Tensor]) {
+        let eta = thetaOptimizer.learningRate
+        let thetas = weights.map(\.tensor)
+        let saved = thetas.map { $0.converted(to: $0.dtype, category: .workspace) }
+        func alphaGradients() -> [Tensor] {
+            alphas.map { $0.tensor.grad?.converted(to: $0.tensor.dtype, category: .gradient) ?? Tensor(zeros: $0.tensor.shape, dtype: $0.tensor.dtype, category: .gradient) }
+        }
+        // theta' = theta - eta grad_theta L_train(theta)
+        zero()
+        model.trainingStep(train, mode: backprop, dropoutKey: key ^ 3, labelSmoothing: options.labelSmoothing)
+        for t in thetas { if let g = t.grad { axpy(t, -eta, g) } }
+        // At theta': grad_alpha L_val and v = grad_theta' L_val.
+        zero()
+        let loss = model.trainingStep(validation, mode: backprop, dropoutKey: key ^ 1, labelSmoothing: options.labelSmoothing)
+        let direct = alphaGradients()
+        let v = thetas.map { $0.grad?.converted(to: $0.dtype, category: .workspace) }
+        let norm = v.compactMap { $0?.scalars }.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let eps = options.hessianStep / max(norm, 1e-12)
+        func gradientAt(_ sign: Double) -> [Tensor] {
+            for (t, s) in zip(thetas, saved) { t.buffer.raw.copyMemory(from: s.buffer.raw, byteCount: t.count * t.dtype.size) }
+            for (t, d) in zip(thetas, v) { if let d { axpy(t, sign * eps, d) } }
+            zero()
+            model.trainingStep(train, mode: backprop, dropoutKey: key ^ 3, labelSmoothing: options.labelSmoothing)
+            return alphaGradients()
+        }
+        let plus = gradientAt(1), minus = gradientAt(-1)
+        for (t, s) in zip(thetas, saved) { t.buffer.raw.copyMemory(from: s.buffer.raw, byteCount: t.count * t.dtype.size) }
+        zero()
+        let gradients = zip(direct, zip(plus, minus)).map { d, pm -> Tensor in
+            let out = d.converted(to: d.dtype, category: .gradient)
+            axpy(out, -eta / (2 * eps), pm.0)
+            axpy(out, eta / (2 * eps), pm.1)
+            return out
+        }
+        return (loss, gradients)
+    }
+}
+
+/// y += a x, in place (weights and gradient buffers the search owns).
+func axpy(_ y: Tensor, _ a: Double, _ x: Tensor) {
+    precondition(y.shape == x.shape && y.dtype == x.dtype)
+    switch y.dtype {
+    case .float32:
+        let (py, px) = (y.pointer(Float.self), x.pointer(Float.self))
+        for i in 0..<y.count { py[i] += Float(a) * px[i] }
+    case .float64:
+        let (py, px) = (y.pointer(Double.self), x.pointer(Double.self))
+        for i in 0..<y.count { py[i] += a * px[i] }
+    }
+}

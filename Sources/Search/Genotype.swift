@@ -1,0 +1,101 @@
+import Foundation
+import Reversible
+import TensorCore
+
+/// A derived architecture: the op of every node of the s searched layers, which the derived
+/// model stacks to its full depth (layer i uses block layer i mod s). Versioned JSON.
+public struct Genotype: Codable, Sendable, Equatable {
+    public static let currentVersion = 1
+    public var version = Genotype.currentVersion
+    /// n: encoder splits (the decoder has n + 1, the last fixed to cross_attn).
+    public var splits: Int
+    /// s: searched layers per block.
+    public var blockLayers: Int
+    public var modelWidth: Int
+    public var embeddingWidth: Int
+    public var pooling: Pooling
+    /// [layer][node] op names, s x n each.
+    public var encoder: [[String]]
+    public var decoder: [[String]]
+    /// softmax(alpha) of every node when derived, [stack.layer.split: weights by op], for the record.
+    public var weights: [String: [String: Double]]?
+
+    public init(splits: Int, blockLayers: Int, modelWidth: Int, embeddingWidth: Int, pooling: Pooling,
+                encoder: [[String]], decoder: [[String]], weights: [String: [String: Double]]?) {
+        self.splits = splits; self.blockLayers = blockLayers; self.modelWidth = modelWidth
+        self.embeddingWidth = embeddingWidth; self.pooling = pooling
+        self.encoder = encoder; self.decoder = decoder; self.weights = weights
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, splits, pooling, encoder, decoder, weights
+        case blockLayers = "block_layers", modelWidth = "model_width", embeddingWidth = "embedding_width"
+    }
+
+    /// At each searched node, the op with the largest softmax(alpha) other than `zero`
+    /// (DARTS' derivation; zero would remove the node).
+    public static func derive(from model: ReversibleTransformer) -> Genotype {
+        var weights: [String: [String: Double]] = [:]
+        func choose(_ stack: String, _ layers: [ReversibleLayer], searchedNodes: Int) -> [[String]] {
+            layers.map { layer in
+                (0..<searchedNodes).map { k in
+                    let node = layer.functions[k]
+                    guard let w = node.weights else { return node.opNames[0] }
+                    weights["\(stack).\(layer.name).split\(k + 1)"] = Dictionary(uniqueKeysWithValues: zip(node.opNames, w))
+                    let ranked = zip(node.opNames, w).filter { $0.0 != "zero" }
+                    return ranked.max { $0.1 < $1.1 }!.0
+                }
+            }
+        }
+        let c = model.config
+        return Genotype(splits: c.splits, blockLayers: c.encoderLayers, modelWidth: c.modelWidth, embeddingWidth: c.embeddingWidth,
+                        pooling: c.pooling, encoder: choose("encoder", model.encoder, searchedNodes: c.splits),
+                        decoder: choose("decoder", model.decoder, searchedNodes: c.splits), weights: weights)
+    }
+
+    /// A model config that stacks this block to `encoderLayers` + `decoderLayers`.
+    public func modelConfig(base: ModelConfig, encoderLayers: Int, decoderLayers: Int) -> ModelConfig {
+        var config = base
+        config.splits = splits
+        config.modelWidth = modelWidth
+        config.embeddingWidth = embeddingWidth
+        config.pooling = pooling
+        config.encoderLayers = encoderLayers
+        config.decoderLayers = decoderLayers
+        config.encoderGenotype = (0..<encoderLayers).map { encoder[$0 % encoder.count] }
+        config.decoderGenotype = (0..<decoderLayers).map { decoder[$0 % decoder.count] }
+        return config
+    }
+
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicWrite.write(try encoder.encode(self), to: path)
+    }
+
+    /// Reads and checks a genotype file; errors name the file and what is wrong.
+    public static func load(_ path: String) throws -> Genotype {
+        guard let data = FileManager.default.contents(atPath: path) else { throw GenotypeError("\(path): cannot read the genotype") }
+        let genotype: Genotype
+        do { genotype = try JSONDecoder().decode(Genotype.self, from: data) } catch {
+            throw GenotypeError("\(path): not a genotype (expected version, splits, block_layers, model_width, embedding_width, pooling, encoder, decoder): \(error)")
+        }
+        guard genotype.version == currentVersion else {
+            throw GenotypeError("\(path): version \(genotype.version), this RevSearch reads version \(currentVersion)")
+        }
+        for (field, layers) in [("encoder", genotype.encoder), ("decoder", genotype.decoder)] {
+            guard layers.count == genotype.blockLayers else {
+                throw GenotypeError("\(path): \(field) has \(layers.count) layers, block_layers is \(genotype.blockLayers)")
+            }
+            for (i, nodes) in layers.enumerated() where nodes.count != genotype.splits {
+                throw GenotypeError("\(path): \(field)[\(i)] has \(nodes.count) nodes, splits is \(genotype.splits)")
+            }
+        }
+        return genotype
+    }
+}
+
+public struct GenotypeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
