@@ -77,6 +77,10 @@ public enum CausalityCheck {
         public let positionsChecked: Int
         public let passed: Bool
 
+        public init(maxLeak: Double, positionsChecked: Int, passed: Bool) {
+            self.maxLeak = maxLeak; self.positionsChecked = positionsChecked; self.passed = passed
+        }
+
         enum CodingKeys: String, CodingKey {
             case maxLeak = "max_leak", positionsChecked = "positions_checked", passed
         }

@@ -50,8 +50,30 @@ public enum Verification {
         let batch = SyntheticBatch.make(config: setup.model, batchSize: setup.batchSize, sourceLength: setup.sourceLength,
                                         targetLength: setup.targetLength, seed: setup.seed)
         let dropoutKey = RandomState.mix(setup.seed ^ 0xd209)
+        let compared = compare(model, batch: batch, mode: setup.mode, dropoutKey: dropoutKey, policy: policy)
+        let finiteDifferences = setup.finiteDifferences ? try FiniteDifferenceCheck.run(setup, batch: batch, dropoutKey: dropoutKey) : []
+        let causality = CausalityCheck.run(model, batch: batch)
+        var float32Noise: Double?
+        if setup.measureFloat32Noise && setup.model.dtype == .float32 {
+            var twinConfig = setup.model
+            twinConfig.dtype = .float64
+            let twin = try ReversibleTransformer(twinConfig, registry: setup.registry, faults: setup.faults)
+            twin.trainingStep(batch, mode: .full, dropoutKey: dropoutKey)
+            let exact = twin.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+            float32Noise = compareGradients(names: model.parameters.map(\.name), tested: compared.fullGradients, full: exact,
+                                            tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError).max()
+        }
+        return compared.report.with(finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
+    }
+
+    /// The same step of `model` on `batch` with full storage and with `mode`: every layer
+    /// input, every gradient and the loss compared under `policy`. Leaves no gradients behind.
+    /// What a search runs every N steps on its current weights (no finite differences there).
+    public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64,
+                               policy: TolerancePolicy = .standard) -> (report: VerificationReport, fullGradients: [[Double]]) {
         let trace = TraceCollector()
         model.trace = trace
+        defer { model.trace = nil; model.zeroGradients() }
 
         // Reference: ordinary backprop, every activation stored.
         model.zeroGradients()
@@ -59,12 +81,12 @@ public enum Verification {
         let fullGradients = model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
         // Under test: the same step with reconstruction (or hybrid).
         model.zeroGradients()
-        let testedLoss = model.trainingStep(batch, mode: setup.mode, dropoutKey: dropoutKey)
+        let testedLoss = model.trainingStep(batch, mode: mode, dropoutKey: dropoutKey)
         let testedGradients = model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
-        model.trace = nil
 
-        let depth = max(setup.model.encoderLayers, setup.model.decoderLayers)
-        let tolerance = policy.tolerance(dtype: setup.model.dtype, depth: depth)
+        let config = model.config
+        let depth = max(config.encoderLayers, config.decoderLayers)
+        let tolerance = policy.tolerance(dtype: config.dtype, depth: depth)
 
         var layers: [VerificationReport.LayerRow] = []
         for key in trace.stored.keys.sorted(by: layerOrder) {
@@ -75,29 +97,16 @@ public enum Verification {
                 layers.append(.init(layer: key, split: k + 1, error: error, passed: error.within(tolerance.activation)))
             }
         }
-
         let parameters = compareGradients(names: model.parameters.map(\.name), tested: testedGradients, full: fullGradients,
                                           tolerance: tolerance.gradient, floorFraction: policy.gradientFloor)
-
-        let finiteDifferences = setup.finiteDifferences ? try FiniteDifferenceCheck.run(setup, batch: batch, dropoutKey: dropoutKey) : []
-        let causality = CausalityCheck.run(model, batch: batch)
-        var float32Noise: Double?
-        if setup.measureFloat32Noise && setup.model.dtype == .float32 {
-            var twinConfig = setup.model
-            twinConfig.dtype = .float64
-            let twin = try ReversibleTransformer(twinConfig, registry: setup.registry, faults: setup.faults)
-            twin.trainingStep(batch, mode: .full, dropoutKey: dropoutKey)
-            let exact = twin.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
-            float32Noise = compareGradients(names: model.parameters.map(\.name), tested: fullGradients, full: exact,
-                                            tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError).max()
-        }
         let lossDifference = abs(testedLoss - fullLoss)
         let lossPassed = lossDifference <= tolerance.gradient * max(abs(fullLoss), 1)
-
-        return VerificationReport(
-            dtype: setup.model.dtype, depth: depth, mode: setup.mode.description, tolerance: tolerance,
+        let report = VerificationReport(
+            dtype: config.dtype, depth: depth, mode: mode.description, tolerance: tolerance,
             lossFull: fullLoss, lossTested: testedLoss, lossDifference: lossDifference, lossPassed: lossPassed,
-            layers: layers, parameters: parameters, finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
+            layers: layers, parameters: parameters, finiteDifferences: [],
+            causality: CausalityCheck.Result(maxLeak: 0, positionsChecked: 0, passed: true), float32Noise: nil)
+        return (report, fullGradients)
     }
 
     /// Per-tensor gradient errors. The tolerance applies to ||Δg|| / max(||g||, floor) with

@@ -93,6 +93,15 @@ public struct VerificationReport: Sendable, Encodable {
     }
 }
 
+extension VerificationReport {
+    /// This report with the checks that need more than the two backprop runs filled in.
+    func with(finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?) -> VerificationReport {
+        VerificationReport(dtype: dtype, depth: depth, mode: mode, tolerance: tolerance, lossFull: lossFull, lossTested: lossTested,
+                           lossDifference: lossDifference, lossPassed: lossPassed, layers: layers, parameters: parameters,
+                           finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
+    }
+}
+
 extension Array where Element == Double {
     /// The maximum, NaN if any element is NaN (a NaN error must never look small), 0 if empty.
     var maxOrNaN: Double {
