@@ -125,7 +125,8 @@ public enum SVGChart {
     static func f(_ v: Double) -> String { String(format: "%.1f", v) }
     static func xText(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%g", v) }
 
-    static func escape(_ s: String) -> String {
+    /// Text made safe for SVG and HTML.
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }

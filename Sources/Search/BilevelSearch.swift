@@ -25,6 +25,13 @@ public final class BilevelSearch {
         public var hessianStep = 0.01
         public var seed: UInt64 = 1
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case order, mode, seed
+            case maxTokens = "max_tokens", thetaPeakLearningRate = "theta_peak_learning_rate", thetaWarmup = "theta_warmup"
+            case alphaLearningRate = "alpha_learning_rate", alphaWeightDecay = "alpha_weight_decay"
+            case labelSmoothing = "label_smoothing", clipNorm = "clip_norm", hessianStep = "hessian_step"
+        }
     }
 
     public let model: ReversibleTransformer
@@ -43,7 +50,7 @@ public final class BilevelSearch {
 
     /// Splits `pairs` into two disjoint halves by a seeded shuffle: theta's and alpha's.
     public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options) throws {
-        guard let mode = BackpropMode(options.mode) else { throw GenotypeError("unknown backprop mode '\(options.mode)'") }
+        guard let mode = BackpropMode(options.mode) else { throw SearchError("unknown backprop mode '\(options.mode)'") }
         self.model = model
         self.options = options
         backprop = mode
@@ -62,7 +69,7 @@ public final class BilevelSearch {
 
     /// The next pair of batches (one from each half), advancing the data position.
     func nextBatches() -> (train: Seq2SeqBatch, validation: Seq2SeqBatch) {
-        if trainBatches.isEmpty { trainBatches = trainHalf.batches(epoch: epoch); validationBatches = validationHalf.batches(epoch: epoch) }
+        if trainBatches.isEmpty || validationBatches.isEmpty { trainBatches = trainHalf.batches(epoch: epoch); validationBatches = validationHalf.batches(epoch: epoch) }
         if batchIndex >= min(trainBatches.count, validationBatches.count) {
             epoch += 1
             batchIndex = 0
@@ -73,9 +80,35 @@ public final class BilevelSearch {
         return (trainHalf.batch(trainBatches[batchIndex]), validationHalf.batch(validationBatches[batchIndex]))
     }
 
-    /// One alpha step then one theta step (DARTS' order); returns both losses.
+    /// What one search step did.
+    public struct StepResult: Sendable {
+        /// L_train on theta's batch (before theta's update) and L_val on alpha's.
+        public let trainLoss: Double
+        public let validationLoss: Double
+        /// Target tokens of the two batches.
+        public let tokens: Int
+        /// Theta's learning rate in this step.
+        public let learningRate: Double
+    }
+
+    /// The theta batch of the last step, and the dropout key it ran with: what a verifier
+    /// checks "on the current batch and weights".
+    public private(set) var lastTrainBatch: (batch: Seq2SeqBatch, dropoutKey: UInt64)?
+
+    /// Continues after `step` steps, at data position (`epoch`, `batchIndex`): the batch
+    /// order and every dropout key derive from the seed, the epoch and the step, so nothing
+    /// else needs saving for a resumed search to repeat an uninterrupted one.
+    public func resume(step: Int, epoch: Int, batchIndex: Int) {
+        stepCount = step
+        self.epoch = epoch
+        self.batchIndex = batchIndex
+        trainBatches = []
+        validationBatches = []
+    }
+
+    /// One alpha step then one theta step (DARTS' order).
     @discardableResult
-    public func step() -> (trainLoss: Double, validationLoss: Double) {
+    public func step() -> StepResult {
         let (train, validation) = nextBatches()
         stepCount += 1
         let key = RandomState.mix(options.seed ^ UInt64(stepCount) &* 0x9E37_79B9)
@@ -101,7 +134,9 @@ public final class BilevelSearch {
         if options.clipNorm > 0 { clipGradientNorm(thetas, maxNorm: options.clipNorm) }
         thetaOptimizer.update(thetas)
         zero()
-        return (trainLoss, validationLoss)
+        lastTrainBatch = (train, key ^ 2)
+        return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.targetTokens + validation.targetTokens,
+                          learningRate: thetaOptimizer.learningRate)
     }
 
     func zero() { for p in model.parameters { p.tensor.grad = nil } }

@@ -75,27 +75,22 @@ public struct Genotype: Codable, Sendable, Equatable {
 
     /// Reads and checks a genotype file; errors name the file and what is wrong.
     public static func load(_ path: String) throws -> Genotype {
-        guard let data = FileManager.default.contents(atPath: path) else { throw GenotypeError("\(path): cannot read the genotype") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SearchError("\(path): cannot read the genotype") }
         let genotype: Genotype
         do { genotype = try JSONDecoder().decode(Genotype.self, from: data) } catch {
-            throw GenotypeError("\(path): not a genotype (expected version, splits, block_layers, model_width, embedding_width, pooling, encoder, decoder): \(error)")
+            throw SearchError("\(path): not a genotype (expected version, splits, block_layers, model_width, embedding_width, pooling, encoder, decoder): \(error)")
         }
         guard genotype.version == currentVersion else {
-            throw GenotypeError("\(path): version \(genotype.version), this RevSearch reads version \(currentVersion)")
+            throw SearchError("\(path): version \(genotype.version), this RevSearch reads version \(currentVersion)")
         }
         for (field, layers) in [("encoder", genotype.encoder), ("decoder", genotype.decoder)] {
             guard layers.count == genotype.blockLayers else {
-                throw GenotypeError("\(path): \(field) has \(layers.count) layers, block_layers is \(genotype.blockLayers)")
+                throw SearchError("\(path): \(field) has \(layers.count) layers, block_layers is \(genotype.blockLayers)")
             }
             for (i, nodes) in layers.enumerated() where nodes.count != genotype.splits {
-                throw GenotypeError("\(path): \(field)[\(i)] has \(nodes.count) nodes, splits is \(genotype.splits)")
+                throw SearchError("\(path): \(field)[\(i)] has \(nodes.count) nodes, splits is \(genotype.splits)")
             }
         }
         return genotype
     }
-}
-
-public struct GenotypeError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -17,6 +17,7 @@ public struct AllocationEvent: Sendable {
 /// Receives every allocation and free of the runtime it is attached to. This is the
 /// only way instruments (the memory profiler, budgets, counters) see the model core.
 public protocol AllocationObserver: AnyObject {
+    /// Called before the buffer's memory is taken.
     func allocated(_ event: AllocationEvent)
     func freed(_ event: AllocationEvent)
 }
@@ -34,7 +35,8 @@ public final class Buffer: @unchecked Sendable {
 
     init(bytes: Int, dtype: DType, category: MemoryCategory, runtime: Runtime) {
         self.bytes = bytes
-        raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment)
+        // Observers hear of an allocation before the memory is taken, so a budget can stop
+        // the process before it goes over (and a profiler's peak matches what was asked).
         if runtime.isObserved {
             let event = runtime.makeEvent(bytes: bytes, dtype: dtype, category: category)
             self.event = event
@@ -44,6 +46,7 @@ public final class Buffer: @unchecked Sendable {
             event = nil
             self.runtime = nil
         }
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment)
     }
 
     deinit {

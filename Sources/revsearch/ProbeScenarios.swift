@@ -1,4 +1,6 @@
+import Foundation
 import Reversible
+import Search
 import TensorCore
 import Verifier
 
@@ -11,6 +13,7 @@ enum ProbeScenarios {
         "gradcheck": gradcheck,
         "verify": verify,
         "profile": profile,
+        "search": search,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.
@@ -96,6 +99,47 @@ extension ProbeScenarios {
             "reconstruction_growth": reconDeep / reconShallow,
             "full_growth": fullDeep / fullShallow,
             "saving_at_deepest": fullDeep / reconDeep,
+        ]
+    }
+}
+
+extension ProbeScenarios {
+    /// A short instrumented search (profiler every step, verifier every few steps), as
+    /// `revsearch search` runs it, into a temporary run directory. `data` is relative to
+    /// the probe file.
+    static func search(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        let base = URL(fileURLWithPath: parameters.file).deletingLastPathComponent()
+        let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-search-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var s = SearchRun.Settings(data: data, source: try parameters.string("src") ?? "en", target: try parameters.string("tgt") ?? "de", out: out)
+        s.model.modelWidth = try parameters.int("d") ?? 48
+        s.model.embeddingWidth = try parameters.int("e") ?? 32
+        s.model.encoderLayers = try parameters.int("layers") ?? 2
+        s.model.decoderLayers = s.model.encoderLayers
+        s.model.heads = try parameters.int("heads") ?? 2
+        s.maxSteps = try parameters.int("steps") ?? 6
+        s.verifyEvery = try parameters.int("verify_every") ?? 3
+        s.profile = try parameters.bool("profile") ?? true
+        s.merges = try parameters.int("merges") ?? 500
+        s.search.maxTokens = try parameters.int("max_tokens") ?? 512
+        s.search.order = try parameters.int("order") == 2 ? .second : .first
+        s.search.mode = try parameters.string("mode") ?? "reconstruction"
+        guard BackpropMode(s.search.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
+        s.printProgress = false
+        let outcome = try SearchRun(settings: s).run()
+        let checks = outcome.verifications.map(\.report)
+        return [
+            "steps": Double(outcome.steps),
+            "verifications": Double(checks.count),
+            "verifications_passed": checks.allSatisfy(\.passed) ? 1 : 0,
+            "max_activation_rel_error": checks.map(\.maxActivationRelError).max() ?? .nan,
+            "max_grad_scaled_error": checks.map(\.maxGradScaledError).max() ?? .nan,
+            "profiled_steps": Double(outcome.peakActivationBytes.count),
+            "peak_activation_bytes": Double(outcome.peakActivationBytes.max() ?? 0),
+            "alpha_movement": outcome.alphaMovement,
+            "genotype_nodes": Double((outcome.genotype.encoder + outcome.genotype.decoder).joined().count),
+            "report_written": FileManager.default.fileExists(atPath: outcome.report) ? 1 : 0,
         ]
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import TensorCore
+
+/// A cap on the tensor memory live at once (every category: parameters, gradients,
+/// activations, optimizer state, workspace), enforced through the allocator hooks.
+///
+/// Observers hear of an allocation before the memory is taken, so the budget acts before
+/// the process grows past it: it hands `onExceeded` a description of the layer, scope,
+/// phase and bytes, and the default handler prints it and exits with status 3. A search
+/// that would not fit stops with a message naming the layer, never with the kernel's OOM
+/// kill; its logs and checkpoints, written line by line and atomically, stay intact.
+public final class MemoryBudget: AllocationObserver {
+    public struct Violation: Error, CustomStringConvertible, Sendable {
+        public let budget: Int
+        public let liveBytes: Int
+        public let requestedBytes: Int
+        public let category: MemoryCategory
+        public let scope: String
+        public let layer: String
+        public let phase: StepPhase
+        public let liveByCategory: [MemoryCategory: Int]
+
+        public var description: String {
+            let place = scope.isEmpty ? "outside any layer" : "layer \(layer) (scope \(scope))"
+            let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c) \(SVGChart.bytesText(Double($0)))" : nil } }
+            return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded in \(place) during \(phase): "
+                + "\(requestedBytes) bytes of \(category) asked for with \(liveBytes) bytes live (\(parts.joined(separator: ", ")))"
+        }
+    }
+
+    public let budget: Int
+    public private(set) var liveBytes = 0
+    public private(set) var peakBytes = 0
+    private var liveByCategory: [MemoryCategory: Int] = [:]
+    /// Called once, before the allocation that would go over; must not return to let it
+    /// proceed silently (the default prints and exits).
+    public var onExceeded: (Violation) -> Never = { violation in
+        FileHandle.standardError.write(Data("error: \(violation)\n".utf8))
+        exit(3)
+    }
+
+    public init(bytes: Int) {
+        budget = bytes
+    }
+
+    public func allocated(_ event: AllocationEvent) {
+        if liveBytes + event.bytes > budget {
+            let path = event.scope.path
+            onExceeded(Violation(budget: budget, liveBytes: liveBytes, requestedBytes: event.bytes, category: event.category, scope: path,
+                                 layer: MemoryProfiler.layerName(ofPath: path), phase: event.phase, liveByCategory: liveByCategory))
+        }
+        liveBytes += event.bytes
+        peakBytes = max(peakBytes, liveBytes)
+        liveByCategory[event.category, default: 0] += event.bytes
+    }
+
+    public func freed(_ event: AllocationEvent) {
+        liveBytes -= event.bytes
+        liveByCategory[event.category, default: 0] -= event.bytes
+    }
+
+    /// "2GiB", "1.5 GB", "512MiB", "1000000": bytes (binary units for KiB/MiB/GiB and K/M/G,
+    /// decimal for KB/MB/GB). Nil when the text is not a size.
+    public static func parseSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(digits), value > 0 else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let scale: Double
+        switch unit {
+        case "", "b": scale = 1
+        case "k", "kib": scale = 1024
+        case "m", "mib": scale = 1024 * 1024
+        case "g", "gib": scale = 1024 * 1024 * 1024
+        case "kb": scale = 1e3
+        case "mb": scale = 1e6
+        case "gb": scale = 1e9
+        default: return nil
+        }
+        return Int(value * scale)
+    }
+}

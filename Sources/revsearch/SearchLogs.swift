@@ -1,0 +1,112 @@
+import Foundation
+import Profiler
+import Reversible
+import Search
+import Verifier
+
+/// The files of a search run directory.
+struct SearchPaths {
+    let run: String
+    var checkpoint: String { "\(run)/\(SearchRun.checkpointName).json" }
+    var genotype: String { "\(run)/genotype.json" }
+    var losses: String { "\(run)/losses.csv" }
+    var alphas: String { "\(run)/alphas.csv" }
+    var memory: String { "\(run)/memory.csv" }
+    var verification: String { "\(run)/verification.csv" }
+    var report: String { "\(run)/report.html" }
+}
+
+/// The per-step logs of a search, as CSV (one row per step; alphas one row per step,
+/// node and op, long format so any tool can pivot it).
+final class SearchLogs {
+    /// A searched node: its name (`encoder.layer1.split2`) and mixed op.
+    struct Node {
+        let name: String
+        let function: NodeFunction
+    }
+
+    static let lossHeader = "step,epoch,train_loss,validation_loss,learning_rate,tokens_per_second,seconds"
+    static let alphaHeader = "step,node,op,weight,alpha"
+    static let verificationHeader = "step,mode,max_activation_rel_error,max_grad_rel_error,max_grad_scaled_error,loss_difference,"
+        + "activation_tolerance,gradient_tolerance,passed"
+    static func memoryHeader(layers: [String]) -> String {
+        "step,peak_activation_bytes,peak_total_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
+    }
+
+    let layers: [String]
+    private let lossLog: CSVLog
+    private let alphaLog: CSVLog
+    private let memoryLog: CSVLog
+    private let verificationLog: CSVLog
+
+    init(_ paths: SearchPaths, nodes: [Node], layers: [String], keepingStepsThrough lastStep: Int?) throws {
+        self.layers = layers
+        lossLog = try CSVLog(paths.losses, header: Self.lossHeader, keepingStepsThrough: lastStep)
+        alphaLog = try CSVLog(paths.alphas, header: Self.alphaHeader, keepingStepsThrough: lastStep)
+        memoryLog = try CSVLog(paths.memory, header: Self.memoryHeader(layers: layers), keepingStepsThrough: lastStep)
+        verificationLog = try CSVLog(paths.verification, header: Self.verificationHeader, keepingStepsThrough: lastStep)
+    }
+
+    func losses(step: Int, epoch: Int, result: BilevelSearch.StepResult, tokensPerSecond: Double, seconds: Double) throws {
+        try lossLog.append([String(step), String(epoch), String(result.trainLoss), String(result.validationLoss),
+                            String(result.learningRate), String(Int(tokensPerSecond)), String(format: "%.2f", seconds)])
+    }
+
+    /// softmax(alpha) (and alpha itself) of every node's every op after `step` updates.
+    func alphas(step: Int, nodes: [Node]) throws {
+        for node in nodes {
+            guard let weights = node.function.weights, let alpha = node.function.alpha?.scalars else { continue }
+            for (i, op) in node.function.opNames.enumerated() {
+                try alphaLog.append([String(step), node.name, op, String(weights[i]), String(alpha[i])])
+            }
+        }
+    }
+
+    func memory(step: Int, run: ProfileRun) throws {
+        let byLayer = Dictionary(run.layers.map { ($0.name, $0.peakActivationBytes) }, uniquingKeysWith: max)
+        try memoryLog.append([String(step), String(run.peakActivationBytes), String(run.peakTotalBytes), run.peakActivationAt.layer,
+                              run.peakActivationAt.phase.rawValue] + layers.map { String(byLayer[$0] ?? 0) })
+    }
+
+    func verification(step: Int, report: VerificationReport) throws {
+        try verificationLog.append([String(step), report.mode, String(report.maxActivationRelError), String(report.maxGradRelError),
+                                    String(report.maxGradScaledError), String(report.lossDifference), String(report.tolerance.activation),
+                                    String(report.tolerance.gradient), report.passed ? "true" : "false"])
+    }
+}
+
+/// A progress line: rewritten in place on a terminal, printed every `quietSeconds`
+/// otherwise (CI logs stay short).
+final class ProgressLine {
+    let quietSeconds: Double
+    let enabled: Bool
+    let interactive = isatty(STDOUT_FILENO) != 0
+    private var last = Date.distantPast
+    private var open = false
+
+    init(quietSeconds: Double, enabled: Bool) {
+        self.quietSeconds = quietSeconds
+        self.enabled = enabled
+    }
+
+    func update(_ line: String) {
+        guard enabled, Date().timeIntervalSince(last) >= (interactive ? 0.5 : quietSeconds) else { return }
+        if interactive { print("\r\(line)   ", terminator: "") } else { print(line) }
+        open = interactive
+        fflush(nil)
+        last = Date()
+    }
+
+    /// A line of its own (not overwritten by the next update).
+    func message(_ line: String) {
+        guard enabled else { return }
+        end()
+        print(line)
+        fflush(nil)
+    }
+
+    func end() {
+        if open { print("") }
+        open = false
+    }
+}

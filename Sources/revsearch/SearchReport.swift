@@ -1,0 +1,162 @@
+import Foundation
+import Profiler
+import Reversible
+import Search
+import TensorCore
+
+/// The charts and the one-page HTML report of a search run, made from RUN's logs (so a
+/// resumed run's report covers the whole search): softmax(alpha) per node over steps,
+/// losses, peak memory per step and per layer, verification errors against their limits,
+/// and the derived genotype.
+struct SearchReport {
+    let paths: SearchPaths
+    let genotype: Genotype
+    let settings: SearchRun.Settings
+    let model: ModelConfig
+    let options: BilevelSearch.Options
+
+    /// Writes every SVG into RUN and `report.html` with the SVGs inline; returns the SVG files.
+    @discardableResult
+    func write() throws -> [String] {
+        var sections: [(title: String, note: String, file: String, svg: String)] = []
+        let losses = CSVLog.rows(paths.losses)
+        if !losses.isEmpty {
+            let x = losses.map { Double($0[0]) ?? .nan }
+            let svg = SVGChart.series(title: "Losses (label-smoothed cross-entropy per token)", x: x,
+                                      series: [("train half, theta step", smooth(losses.map { Double($0[2]) ?? .nan })),
+                                               ("validation half, alpha step", smooth(losses.map { Double($0[3]) ?? .nan }))],
+                                      xLabel: "search step", valueLabel: "loss")
+            sections.append(("Losses", "Running means over \(window(losses.count)) steps; raw values per step in losses.csv.", "losses.svg", svg))
+        }
+        sections += alphaCharts()
+        sections += memoryCharts()
+        let checks = CSVLog.rows(paths.verification)
+        if !checks.isEmpty {
+            let x = checks.map { Double($0[0]) ?? .nan }
+            let column = { (i: Int) in checks.map { Double($0[i]) ?? .nan } }
+            let svg = SVGChart.series(title: "Verification: reconstruction vs full storage", x: x,
+                                      series: [("layer inputs (max rel. error)", column(2)), ("gradients (max scaled error)", column(4))],
+                                      xLabel: "search step", valueLabel: "error (log scale)", logScale: true,
+                                      horizontalLines: [("input limit", column(6).last ?? .nan), ("gradient limit", column(7).last ?? .nan)])
+            let failed = checks.filter { $0.last != "true" }.count
+            sections.append(("Verification", "\(checks.count) checks, \(failed) failed; per check in verification.csv.", "verification.svg", svg))
+        }
+        for section in sections { try AtomicWrite.write(Data(section.svg.utf8), to: "\(paths.run)/\(section.file)") }
+        try AtomicWrite.write(Data(html(sections).utf8), to: paths.report)
+        return sections.map(\.file)
+    }
+
+    func window(_ count: Int) -> Int { max(1, count / 50) }
+
+    /// Trailing running mean (losses per step are noisy: batches differ in length and content).
+    func smooth(_ values: [Double]) -> [Double] {
+        let w = window(values.count)
+        var out: [Double] = [], sum = 0.0
+        for (i, v) in values.enumerated() {
+            sum += v
+            if i >= w { sum -= values[i - w] }
+            out.append(sum / Double(min(i + 1, w)))
+        }
+        return out
+    }
+
+    /// One chart per searched node: softmax(alpha) of each op over steps.
+    func alphaCharts() -> [(title: String, note: String, file: String, svg: String)] {
+        let rows = CSVLog.rows(paths.alphas)
+        guard !rows.isEmpty else { return [] }
+        var nodes: [String] = [], ops: [String: [String]] = [:], weights: [String: [Int: [String: Double]]] = [:]
+        var steps: [Int] = []
+        for row in rows where row.count >= 4 {
+            guard let step = Int(row[0]), let w = Double(row[3]) else { continue }
+            let (node, op) = (row[1], row[2])
+            if ops[node] == nil { nodes.append(node); ops[node] = [] }
+            if weights[node]?[step] == nil { weights[node, default: [:]][step] = [:] }
+            if weights[node]![step]![op] == nil && !(ops[node]!.contains(op)) { ops[node]!.append(op) }
+            weights[node]![step]![op] = w
+            if steps.last != step { steps.append(step) }
+        }
+        return nodes.map { node in
+            let x = steps.map(Double.init)
+            let series = ops[node]!.map { op in (op, steps.map { weights[node]?[$0]?[op] ?? .nan }) }
+            let chosen = chosenOp(node)
+            let svg = SVGChart.series(title: "softmax(alpha) of \(node)", x: x, series: series, xLabel: "search step",
+                                      valueLabel: "weight", height: 360)
+            return ("softmax(alpha): \(node)", chosen.map { "Derived: \($0)." } ?? "", "alpha-\(node).svg", svg)
+        }
+    }
+
+    func chosenOp(_ node: String) -> String? {
+        let parts = node.split(separator: ".")
+        guard parts.count == 3, let layer = Int(parts[1].dropFirst(5)), let split = Int(parts[2].dropFirst(5)) else { return nil }
+        let layers = parts[0] == "encoder" ? genotype.encoder : genotype.decoder
+        guard layer - 1 < layers.count, split - 1 < layers[layer - 1].count else { return nil }
+        return layers[layer - 1][split - 1]
+    }
+
+    /// Peak activation and total memory per step, and each layer's largest peak.
+    func memoryCharts() -> [(title: String, note: String, file: String, svg: String)] {
+        let rows = CSVLog.rows(paths.memory)
+        guard !rows.isEmpty else { return [] }
+        let header = (try? String(contentsOfFile: paths.memory, encoding: .utf8))?.split(separator: "\n").first?
+            .split(separator: ",").map(String.init) ?? []
+        let x = rows.map { Double($0[0]) ?? .nan }
+        let perStep = SVGChart.series(title: "Peak memory of every search step (\(settings.searchModeText))", x: x,
+                                      series: [("activation", rows.map { Double($0[1]) ?? .nan }), ("total (all categories)", rows.map { Double($0[2]) ?? .nan })],
+                                      xLabel: "search step", valueLabel: "bytes", format: SVGChart.bytesText)
+        let layers = Array(header.dropFirst(5))
+        let largest = layers.indices.map { i in rows.compactMap { $0.count > i + 5 ? Double($0[i + 5]) : nil }.max() ?? 0 }
+        let perLayer = SVGChart.groupedBars(title: "Largest peak activation memory per layer over the search", categories: layers,
+                                            series: [(settings.searchModeText, largest)], valueLabel: "bytes")
+        let peak = rows.compactMap { Int($0[1]) }.max() ?? 0
+        let at = rows.first { Int($0[1]) == peak }
+        return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
+                 + "(\(at?[3] ?? "?"), \(at?[4] ?? "?")); per step and layer in memory.csv.", "memory-per-step.svg", perStep),
+                ("Memory per layer", "", "memory-per-layer.svg", perLayer)]
+    }
+
+    func html(_ sections: [(title: String, note: String, file: String, svg: String)]) -> String {
+        func esc(_ s: String) -> String { SVGChart.escape(s) }
+        var rows = ""
+        for (stack, layers) in [("encoder", genotype.encoder), ("decoder", genotype.decoder)] {
+            for (i, nodes) in layers.enumerated() {
+                for (k, op) in nodes.enumerated() {
+                    let node = "\(stack).layer\(i + 1).split\(k + 1)"
+                    let w = genotype.weights?[node]?[op].map { String(format: "%.3f", $0) } ?? "-"
+                    rows += "<tr><td>\(node)</td><td><b>\(esc(op))</b></td><td>\(w)</td></tr>\n"
+                }
+                if stack == "decoder" { rows += "<tr><td>decoder.layer\(i + 1).split\(nodes.count + 1)</td><td>cross_attn (fixed)</td><td>-</td></tr>\n" }
+            }
+        }
+        let lossRows = CSVLog.rows(paths.losses)
+        let seconds = lossRows.last.flatMap { Double($0[6]) } ?? 0
+        let summary = """
+            <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(settings.searchModeText)) in \(duration(seconds)) of this run's last session;
+            d = \(model.modelWidth), e = \(model.embeddingWidth), n = \(model.splits) (decoder \(model.splits + 1)), s = \(model.encoderLayers) searched layers,
+            \(model.heads) heads, \(model.pooling.rawValue) pooling, dropout \(model.dropout), \(model.dtype); corpus \(esc(settings.data)) \(esc(settings.source))-\(esc(settings.target)).
+            Files: genotype.json, losses.csv, alphas.csv, memory.csv, verification.csv, search.json + search.safetensors (checkpoint).</p>
+            """
+        var body = ""
+        for s in sections {
+            body += "<h2>\(esc(s.title))</h2>\n" + (s.note.isEmpty ? "" : "<p>\(esc(s.note))</p>\n") + s.svg + "\n"
+        }
+        return """
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>RevSearch search report</title>
+            <style>body{font-family:Helvetica,Arial,sans-serif;max-width:980px;margin:24px auto;padding:0 12px}
+            table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg{max-width:100%;height:auto}</style>
+            </head><body>
+            <h1>RevSearch search report</h1>
+            \(summary)
+            <h2>Derived genotype</h2>
+            <table><tr><th>node</th><th>op</th><th>softmax(alpha)</th></tr>
+            \(rows)</table>
+            \(body)
+            </body></html>
+
+            """
+    }
+}
+
+extension SearchRun.Settings {
+    var searchModeText: String { search.mode == "full" ? "full storage" : search.mode }
+}

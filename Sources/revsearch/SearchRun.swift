@@ -1,0 +1,213 @@
+import Foundation
+import Profiler
+import Reversible
+import Search
+import TensorCore
+import Translation
+import Verifier
+
+/// An instrumented DARTS search, shared by `revsearch search` and the `search` probe: the
+/// bilevel loop with the memory profiler, the verifier and the memory budget attached
+/// through the allocator hooks and the model's public API (the model core knows none of
+/// them), the logs of RUN, checkpoints, derivation and the report.
+struct SearchRun {
+    struct Settings {
+        var data: String
+        var source: String
+        var target: String
+        var out: String
+        var merges = 8000
+        var vocabulary: String?
+        var model = ModelConfig(embeddingWidth: 64, modelWidth: 240, splits: 2, encoderLayers: 2, decoderLayers: 2, heads: 4)
+        var search = BilevelSearch.Options()
+        var maxSteps = 1000
+        var maxMinutes = 0.0
+        var checkpointEvery = 100
+        var profile = false
+        var verifyEvery = 0
+        var memoryBudget: Int?
+        var resume = false
+        /// Live progress line on a terminal; a line every `quietSeconds` otherwise.
+        var quietSeconds = 30.0
+        var printProgress = true
+    }
+
+    /// What a finished run leaves for its caller (the probe's metrics).
+    struct Outcome {
+        var steps: Int
+        var genotype: Genotype
+        var firstLoss: Double
+        var lastLoss: Double
+        var verifications: [VerificationRow]
+        var peakActivationBytes: [Int]
+        var alphaMovement: Double
+        var report: String
+    }
+
+    struct VerificationRow {
+        let step: Int
+        let report: VerificationReport
+    }
+
+    let settings: Settings
+
+    static let checkpointName = "search"
+
+    var paths: SearchPaths { SearchPaths(run: settings.out) }
+
+    func run() throws -> Outcome {
+        let start = Date()
+        let s = settings
+        let checkpointFile = paths.checkpoint
+        var checkpoint: SearchCheckpoint?
+        if s.resume {
+            checkpoint = try SearchCheckpoint.load(checkpointFile)
+        } else if FileManager.default.fileExists(atPath: checkpointFile) {
+            throw CLIError("\(s.out) already holds a search (\(checkpointFile)): continue it with --resume, or choose another --out")
+        }
+        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
+        let corpus = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
+        let vocabulary = try SearchRun.vocabulary(for: corpus, run: s.out, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        let pairs = zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
+            .filter { $0.source.count <= 128 && $0.target.count <= 128 }
+
+        var config = checkpoint?.model ?? s.model
+        config.sourceVocabulary = vocabulary.count
+        config.targetVocabulary = vocabulary.count
+        let options = checkpoint?.options ?? s.search
+
+        // Instruments attach before the model exists, so parameters count against the
+        // budget and appear in the profile.
+        let runtime = Runtime.current
+        let budget = s.memoryBudget.map(MemoryBudget.init(bytes:))
+        let profiler = s.profile ? MemoryProfiler(recordsEvents: false) : nil
+        if let budget { runtime.attach(budget) }
+        if let profiler { runtime.attach(profiler) }
+        defer {
+            if let budget { runtime.detach(budget) }
+            if let profiler { runtime.detach(profiler) }
+        }
+
+        let model = try ReversibleTransformer(config)
+        let search = try BilevelSearch(model: model, pairs: pairs, options: options)
+        if let checkpoint { try checkpoint.restore(into: search, directory: s.out) }
+        let firstStep = search.stepCount
+        let nodes = SearchRun.nodes(of: model)
+        let kept = s.resume ? firstStep : nil
+        let logs = try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept)
+        let initialAlphas = search.alphas.map(\.tensor.scalars)
+        if firstStep == 0 { try logs.alphas(step: 0, nodes: nodes) }
+        if s.printProgress {
+            let parameters = search.weights.map(\.tensor.count).reduce(0, +)
+            print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
+                  + "vocabulary \(vocabulary.count), \(parameters) weights, \(nodes.count) searched nodes, order \(options.order.rawValue), "
+                  + "mode \(search.backprop)\(s.resume ? "; resuming at step \(firstStep)" : "")")
+            fflush(nil)
+        }
+
+        var outcome = Outcome(steps: 0, genotype: Genotype.derive(from: model), firstLoss: .nan, lastLoss: .nan, verifications: [],
+                              peakActivationBytes: [], alphaMovement: 0, report: paths.report)
+        let progress = ProgressLine(quietSeconds: s.quietSeconds, enabled: s.printProgress)
+        while search.stepCount < s.maxSteps {
+            if s.maxMinutes > 0 && Date().timeIntervalSince(start) >= s.maxMinutes * 60 { break }
+            profiler?.resetPeaks()
+            let stepStart = Date()
+            let result = search.step()
+            let seconds = Date().timeIntervalSince(stepStart)
+            let step = search.stepCount
+            if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
+            outcome.lastLoss = result.trainLoss
+            var memoryNote = ""
+            if let profiler {
+                let run = profiler.run(mode: search.backprop.description, depth: config.encoderLayers)
+                try logs.memory(step: step, run: run)
+                outcome.peakActivationBytes.append(run.peakActivationBytes)
+                memoryNote = " | act \(SVGChart.bytesText(Double(run.peakActivationBytes)))"
+            }
+            try logs.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
+                            seconds: Date().timeIntervalSince(start))
+            try logs.alphas(step: step, nodes: nodes)
+            if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
+                let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
+                let report = Verification.compare(model, batch: last.batch, mode: checked, dropoutKey: last.dropoutKey).report
+                try logs.verification(step: step, report: report)
+                outcome.verifications.append(VerificationRow(step: step, report: report))
+                progress.message("step \(step): verified \(checked) against full storage: layer inputs \(sci(report.maxActivationRelError)) "
+                                 + "(limit \(sci(report.tolerance.activation))), gradients \(sci(report.maxGradScaledError)) "
+                                 + "(limit \(sci(report.tolerance.gradient))): \(report.passed ? "passed" : "FAILED")")
+                if !report.passed {
+                    try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+                    throw CLIError("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
+                                   + "(checkpoint at step \(step), logs and report in \(s.out))")
+                }
+            }
+            if step % s.checkpointEvery == 0 { try save(search) }
+            let done = step - firstStep
+            let elapsed = Date().timeIntervalSince(start)
+            let remaining = s.maxMinutes > 0 ? min(s.maxMinutes * 60 - elapsed, elapsed / Double(done) * Double(s.maxSteps - step))
+                : elapsed / Double(done) * Double(s.maxSteps - step)
+            progress.update("step \(step)/\(s.maxSteps) | epoch \(search.epoch) | train \(fixed(result.trainLoss, 3)) | val \(fixed(result.validationLoss, 3)) "
+                            + "| \(Int(Double(result.tokens) / max(seconds, 1e-9))) tok/s | lr \(sci(result.learningRate))\(memoryNote) | ETA \(duration(remaining))")
+        }
+        progress.end()
+        try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+        return outcome
+    }
+
+    /// Checkpoint, genotype and report: what every ending (limit reached, verification
+    /// failure) leaves in RUN.
+    func finish(_ search: BilevelSearch, vocabularyFile: String, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]]) throws {
+        try save(search)
+        let genotype = Genotype.derive(from: search.model)
+        try genotype.save(to: paths.genotype)
+        outcome.genotype = genotype
+        outcome.steps = search.stepCount - firstStep
+        outcome.alphaMovement = zip(initialAlphas, search.alphas.map(\.tensor.scalars))
+            .flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
+        try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
+    }
+
+    func save(_ search: BilevelSearch) throws {
+        try SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)
+            .save(search, directory: settings.out, name: SearchRun.checkpointName)
+    }
+
+    /// The run's vocabulary: RUN/vocab.json if present, else `given` (copied in), else learned.
+    static func vocabulary(for corpus: ParallelCorpus, run: String, given: String?, merges: Int, resuming: Bool) throws -> BytePairEncoding {
+        let path = "\(run)/vocab.json"
+        if FileManager.default.fileExists(atPath: path) { return try BytePairEncoding.load(path) }
+        guard !resuming else { throw CLIError("\(run): --resume, but the run has no vocab.json") }
+        let vocabulary = try given.map(BytePairEncoding.load) ?? BytePairEncoding.learn(corpus.source + corpus.target, merges: merges)
+        try vocabulary.save(to: path)
+        return vocabulary
+    }
+
+    /// Every searched node with its op names and live softmax(alpha).
+    static func nodes(of model: ReversibleTransformer) -> [SearchLogs.Node] {
+        func stack(_ name: String, _ layers: [ReversibleLayer]) -> [SearchLogs.Node] {
+            layers.flatMap { layer in
+                layer.functions.enumerated().compactMap { k, node in
+                    node.alpha == nil ? nil : SearchLogs.Node(name: "\(name).\(layer.name).split\(k + 1)", function: node)
+                }
+            }
+        }
+        return stack("encoder", model.encoder) + stack("decoder", model.decoder)
+    }
+
+    static func layerNames(_ config: ModelConfig) -> [String] {
+        ["encoder.embedding"] + (1...config.encoderLayers).map { "encoder.layer\($0)" }
+            + ["decoder.embedding"] + (1...config.decoderLayers).map { "decoder.layer\($0)" } + ["decoder.output"]
+    }
+
+    /// The largest offending error of a failed verification, named.
+    static func worst(_ report: VerificationReport) -> String {
+        if let layer = report.layers.filter({ !$0.passed }).max(by: { $0.error.relativeError < $1.error.relativeError }) {
+            return "reconstructed input of \(layer.layer) split \(layer.split) off by \(sci(layer.error.relativeError)) relative "
+                + "(limit \(sci(report.tolerance.activation)))"
+        }
+        if let parameter = report.parameters.filter({ !$0.passed }).max(by: { $0.scaledError < $1.scaledError }) {
+            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) (limit \(sci(report.tolerance.gradient)))"
+        }
+        return "loss differs by \(sci(report.lossDifference)) between full storage and \(report.mode)"
+    }
+}
