@@ -32,7 +32,7 @@ extension SVGChart {
             }
             svg += frame(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
         } else {
-            let ticks = niceTicks(units: max(values.max() ?? 1, 1e-12))
+            let ticks = niceTicks(max(values.max() ?? 1, 1e-12))
             let scaleMax = ticks.last ?? 1
             py = { top + plotHeight - plotHeight * $0 / scaleMax }
             svg += axes(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight, ticks: ticks, scaleMax: scaleMax, format: format)

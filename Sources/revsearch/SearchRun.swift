@@ -42,6 +42,8 @@ struct SearchRun {
         var peakActivationBytes: [Int]
         var alphaMovement: Double
         var report: String
+        /// With a budget: the most tensor memory live at once, and the budget.
+        var budgetPeak: (bytes: Int, budget: Int)?
     }
 
     struct VerificationRow {
@@ -150,6 +152,7 @@ struct SearchRun {
                             + "| \(Int(Double(result.tokens) / max(seconds, 1e-9))) tok/s | lr \(sci(result.learningRate))\(memoryNote) | ETA \(duration(remaining))")
         }
         progress.end()
+        if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
         try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
         return outcome
     }

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// `revsearch search` as a user runs it, on a tiny corpus written for the test.
+@Suite struct SearchCommandTests {
+    /// 80 pairs from a few words: enough for two halves of several batches each.
+    static func corpus() throws -> URL {
+        let dir = try temporaryDirectory()
+        let nouns = [("dog", "Hund"), ("cat", "Katze"), ("man", "Mann"), ("woman", "Frau"), ("child", "Kind")]
+        let verbs = [("runs", "läuft"), ("sleeps", "schläft"), ("eats", "isst"), ("sings", "singt")]
+        var en: [String] = [], de: [String] = []
+        for i in 0..<80 {
+            let (n, v) = (nouns[i % nouns.count], verbs[(i / nouns.count) % verbs.count])
+            let n2 = nouns[(i / 3) % nouns.count]
+            en.append("The \(n.0) \(v.0) with the \(n2.0).")
+            de.append("Der \(n.1) \(v.1) mit dem \(n2.1).")
+        }
+        try (en.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("train.en"), atomically: true, encoding: .utf8)
+        try (de.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("train.de"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    static let tiny = ["--src", "en", "--tgt", "de", "--d", "24", "--e", "8", "--heads", "2", "--merges", "60",
+                       "--max-tokens", "96", "--warmup", "2"]
+
+    func search(_ data: URL, _ out: URL, _ extra: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try revsearch(arguments: ["search", "--data", data.path, "--out", out.path] + Self.tiny + extra)
+    }
+
+    @Test func instrumentedSearchWritesGenotypeLogsAndReport() throws {
+        let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
+        let result = try search(data, out, ["--max-steps", "4", "--verify-every", "2", "--profile"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("verified 2 times, all passed"))
+        #expect(result.stdout.contains("report: \(out.path)/report.html"))
+        for file in ["genotype.json", "alphas.csv", "losses.csv", "memory.csv", "verification.csv", "report.html", "losses.svg",
+                     "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
+        }
+        let genotype = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("genotype.json"))) as! [String: Any]
+        #expect(genotype["version"] as? Int == 1)
+        let encoder = genotype["encoder"] as! [[String]]
+        #expect(encoder.count == 2 && encoder.allSatisfy { $0.count == 2 && !$0.contains("zero") })
+        let memoryRows = try String(contentsOf: out.appendingPathComponent("memory.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(memoryRows.count == 5)
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("<svg") && report.contains("Derived genotype"))
+    }
+
+    /// A run interrupted after a checkpoint (its logs already past it) and resumed twice
+    /// ends with the alphas, genotype and losses of an uninterrupted run, and logs without
+    /// repeated steps.
+    @Test func resumeReachesTheSameAlphasAndGenotypeAsAnUninterruptedRun() throws {
+        let data = try Self.corpus(), root = try temporaryDirectory()
+        let whole = root.appendingPathComponent("whole"), parts = root.appendingPathComponent("parts"), saved = root.appendingPathComponent("saved")
+        #expect(try search(data, whole, ["--max-steps", "6"]).status == 0)
+        #expect(try search(data, parts, ["--max-steps", "3"]).status == 0)
+        try FileManager.default.createDirectory(at: saved, withIntermediateDirectories: true)
+        for file in ["search.json", "search.safetensors"] {
+            try FileManager.default.copyItem(at: parts.appendingPathComponent(file), to: saved.appendingPathComponent(file))
+        }
+        #expect(try search(data, parts, ["--max-steps", "5", "--resume"]).status == 0)
+        // As if killed at step 5 with the last checkpoint at step 3.
+        for file in ["search.json", "search.safetensors"] {
+            try FileManager.default.removeItem(at: parts.appendingPathComponent(file))
+            try FileManager.default.copyItem(at: saved.appendingPathComponent(file), to: parts.appendingPathComponent(file))
+        }
+        let resumed = try search(data, parts, ["--max-steps", "6", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step 3"))
+        func text(_ run: URL, _ file: String) throws -> String { try String(contentsOf: run.appendingPathComponent(file), encoding: .utf8) }
+        #expect(try text(parts, "alphas.csv") == text(whole, "alphas.csv"))
+        #expect(try text(parts, "genotype.json") == text(whole, "genotype.json"))
+        func losses(_ run: URL) throws -> [String] {
+            try text(run, "losses.csv").split(separator: "\n").map { $0.split(separator: ",").prefix(5).joined(separator: ",") }
+        }
+        #expect(try losses(parts) == losses(whole))
+        #expect(try losses(parts).count == 7)
+    }
+
+    @Test func aNewSearchRefusesARunThatHoldsOne() throws {
+        let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
+        #expect(try search(data, out, ["--max-steps", "1"]).status == 0)
+        let again = try search(data, out, ["--max-steps", "1"])
+        #expect(again.status != 0 && again.stderr.contains("already holds a search") && again.stderr.contains("--resume"))
+    }
+
+    /// Going over the budget stops the run with exit status 3 and a message naming the
+    /// layer, the phase and the bytes, before the memory is taken.
+    @Test func memoryBudgetStopsTheRunWithAnErrorNamingTheLayer() throws {
+        let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
+        let result = try search(data, out, ["--max-steps", "2", "--mode", "full", "--memory-budget", "1MiB"])
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("memory budget of 1.0 MiB (1048576 bytes) exceeded in layer "))
+        #expect(result.stderr.contains("bytes of") && result.stderr.contains("bytes live"))
+        let bad = try search(data, out, ["--memory-budget", "two gigs"])
+        #expect(bad.status != 0 && bad.stderr.contains("--memory-budget") && bad.stderr.contains("two gigs"))
+    }
+}
+
+/// `revsearch(...)` with an argument array.
+func revsearch(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = try revsearchBinary()
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
