@@ -85,6 +85,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                 for op in layer where registry.entries[op] == nil {
                     problems.append("\(field)[\(i)]: unknown op '\(op)'")
                 }
+                for op in layer where field == "encoder_genotype" && registry.entries[op]?.decoderOnly == true {
+                    problems.append("\(field)[\(i)]: decoder-only op '\(op)' cannot be used in the encoder")
+                }
             }
         }
         return problems

@@ -1,14 +1,22 @@
 import Foundation
+import Reversible
 import TensorCore
 
 /// Training state on disk: `<name>.safetensors` (weights, then Adam's moments as
-/// `optimizer.m.<param>` / `optimizer.v.<param>`) and `<name>.json` (model config,
-/// options, step, data position). Both written atomically; the JSON last, so a checkpoint
-/// is complete when its JSON exists.
-public struct Checkpoint: Codable, Sendable {
-    public static let format = "revsearch-checkpoint-1"
+/// `optimizer.m.<param>` / `optimizer.v.<param>`) and `<name>.json` (model family and
+/// config, options, step, data position). Both written atomically; the JSON last, so a
+/// checkpoint is complete when its JSON exists.
+///
+/// The JSON names the model family: `"family": "baseline"` with the Transformer's config as
+/// `model`, or `"family": "reversible"` with the reversible `ModelConfig` as `model`, the
+/// backprop mode as `backprop` (`full`, `reconstruction`, `hybrid:K`) and the genotype file
+/// the architecture came from as `genotype`. Format 1 knew only the baseline and has no
+/// `family`; it is still read, as a baseline.
+public struct Checkpoint: Sendable {
+    public static let format = "revsearch-checkpoint-2"
+    static let readableFormats = [format, "revsearch-checkpoint-1"]
     public var format = Checkpoint.format
-    public var model: TransformerBaseline.Config
+    public var model: ModelArchitecture
     public var options: TrainingOptions
     /// Updates done.
     public var step: Int
@@ -18,11 +26,6 @@ public struct Checkpoint: Codable, Sendable {
     /// The vocabulary file the token ids refer to (relative to the checkpoint's directory).
     public var vocabulary: String
     public var weights: String
-
-    enum CodingKeys: String, CodingKey {
-        case format, model, options, step, epoch, vocabulary, weights
-        case batchIndex = "batch_index"
-    }
 
     /// Writes weights and optimizer state, then the JSON.
     public func save(directory: String, name: String, parameters: [(name: String, tensor: Tensor)], optimizer: Adam) throws {
@@ -44,9 +47,11 @@ public struct Checkpoint: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("\(path): cannot read the checkpoint") }
         let checkpoint: Checkpoint
         do { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
-            throw CheckpointError("\(path): not a RevSearch checkpoint: \(error)")
+            throw CheckpointError("\(path): not a RevSearch checkpoint: \(describeDecodingError(error))")
         }
-        guard checkpoint.format == format else { throw CheckpointError("\(path): format '\(checkpoint.format)', expected \(format)") }
+        guard readableFormats.contains(checkpoint.format) else {
+            throw CheckpointError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
+        }
         return checkpoint
     }
 
@@ -75,6 +80,76 @@ public struct Checkpoint: Codable, Sendable {
             }
         }
         optimizer.restore(step: step, moments: moments)
+    }
+}
+
+extension Checkpoint: Codable {
+    enum CodingKeys: String, CodingKey {
+        case format, family, model, backprop, genotype, options, step, epoch, vocabulary, weights
+        case batchIndex = "batch_index"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        switch try c.decodeIfPresent(String.self, forKey: .family) ?? "baseline" {
+        case "baseline":
+            model = .baseline(try c.decode(TransformerBaseline.Config.self, forKey: .model))
+        case "reversible":
+            let text = try c.decode(String.self, forKey: .backprop)
+            guard let backprop = BackpropMode(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .backprop, in: c, debugDescription: "expected full, reconstruction or hybrid:K, found '\(text)'")
+            }
+            model = .reversible(ReversibleSetup(config: try c.decode(ModelConfig.self, forKey: .model), backprop: backprop,
+                                                genotype: try c.decode(String.self, forKey: .genotype)))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .family, in: c, debugDescription: "expected baseline or reversible, found '\(other)'")
+        }
+        options = try c.decode(TrainingOptions.self, forKey: .options)
+        step = try c.decode(Int.self, forKey: .step)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        batchIndex = try c.decode(Int.self, forKey: .batchIndex)
+        vocabulary = try c.decode(String.self, forKey: .vocabulary)
+        weights = try c.decode(String.self, forKey: .weights)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format)
+        switch model {
+        case .baseline(let config):
+            try c.encode("baseline", forKey: .family)
+            try c.encode(config, forKey: .model)
+        case .reversible(let setup):
+            try c.encode("reversible", forKey: .family)
+            try c.encode(setup.config, forKey: .model)
+            try c.encode(setup.backprop.description, forKey: .backprop)
+            try c.encode(setup.genotype, forKey: .genotype)
+        }
+        try c.encode(options, forKey: .options)
+        try c.encode(step, forKey: .step)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(batchIndex, forKey: .batchIndex)
+        try c.encode(vocabulary, forKey: .vocabulary)
+        try c.encode(weights, forKey: .weights)
+    }
+}
+
+/// A decoding error as "field 'model.dtype': what was expected" (Foundation's own
+/// description is a nested dump of coding keys).
+func describeDecodingError(_ error: Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func field(_ context: DecodingError.Context, _ last: CodingKey? = nil) -> String {
+        let path = (context.codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return path.isEmpty ? "the top level" : "field '\(path.joined(separator: ".").replacingOccurrences(of: ".[", with: "["))'"
+    }
+    switch error {
+    case .keyNotFound(let key, let context): return "\(field(context, key)) is missing"
+    case .typeMismatch(let type, let context): return "\(field(context)): expected \(type)"
+    case .valueNotFound(let type, let context): return "\(field(context)): expected \(type), found null"
+    case .dataCorrupted(let context):
+        return context.codingPath.isEmpty ? context.debugDescription : "\(field(context)): \(context.debugDescription)"
+    @unknown default: return "\(error)"
     }
 }
 

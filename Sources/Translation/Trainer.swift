@@ -26,12 +26,12 @@ public struct TrainingOptions: Codable, Sendable {
     }
 }
 
-/// The training loop: token-count batches in a seeded order, one Adam update per batch,
-/// periodic validation and checkpoints. Everything that varies between steps (batch order,
+/// The training loop for any `TranslationModel`: token-count batches in a seeded order, one
+/// Adam update per batch, periodic validation and checkpoints. Everything that varies between steps (batch order,
 /// dropout masks) derives from (seed, step, epoch), so a run resumed from a checkpoint
 /// computes exactly the losses an uninterrupted run would.
 public final class Trainer {
-    public let model: TransformerBaseline
+    public let model: any TranslationModel
     public let optimizer: Adam
     public let options: TrainingOptions
     public let batcher: TokenBatcher
@@ -44,7 +44,7 @@ public final class Trainer {
     public private(set) var losses: [Double] = []
     private var epochBatches: [[Int]] = []
 
-    public init(model: TransformerBaseline, training: [TokenizedPair], validation: [TokenizedPair], options: TrainingOptions) {
+    public init(model: any TranslationModel, training: [TokenizedPair], validation: [TokenizedPair], options: TrainingOptions) {
         self.model = model
         self.options = options
         self.validation = validation
@@ -99,7 +99,7 @@ public final class Trainer {
 
     /// The checkpoint record of the current state.
     public func checkpoint(vocabulary: String, name: String) -> Checkpoint {
-        Checkpoint(model: model.config, options: options, step: step, epoch: epoch, batchIndex: batchIndex,
+        Checkpoint(model: model.architecture, options: options, step: step, epoch: epoch, batchIndex: batchIndex,
                    vocabulary: vocabulary, weights: "\(name).safetensors")
     }
 }

@@ -52,6 +52,7 @@ public final class TransformerBaseline: TranslationModel {
     let encoderNorm: Norm, decoderNorm: Norm
 
     public var targetVocabulary: Int { config.vocabulary }
+    public var architecture: ModelArchitecture { .baseline(config) }
 
     public init(_ config: Config) {
         self.config = config

@@ -41,6 +41,9 @@ func lastPosition(_ x: Tensor) -> Tensor {
 public protocol TranslationModel: AnyObject {
     var parameters: [(name: String, tensor: Tensor)] { get }
     var targetVocabulary: Int { get }
+    /// The family and config this model was built from; a checkpoint records it so the
+    /// same model can be rebuilt.
+    var architecture: ModelArchitecture { get }
     /// Forward and backward of one batch; leaves gradients in the parameters; returns the loss.
     func trainingStep(_ batch: Seq2SeqBatch, dropoutKey: UInt64, labelSmoothing: Double) -> Double
     /// The mean label-smoothed loss without gradients (validation).

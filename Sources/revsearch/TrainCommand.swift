@@ -1,15 +1,29 @@
 import ArgumentParser
 import Foundation
 import Profiler
+import Reversible
 import TensorCore
 import Translation
 
-/// `revsearch train`: trains the baseline Transformer on a parallel corpus, with a live
-/// progress line, periodic validation, atomic checkpoints and exact `--resume`.
+/// `revsearch train`: trains the baseline Transformer, or with `--genotype` the reversible
+/// model a search derived, on a parallel corpus, with a live progress line, periodic
+/// validation, atomic checkpoints and exact `--resume`.
+///
+/// A genotype model trains with ordinary backprop (`full`) unless `--backprop` says
+/// otherwise: a derived model has one op per node, so at our scale (d = 240, 6 + 6 layers,
+/// 4096-token batches) its stored activations fit in memory easily, and full storage skips
+/// the extra forward per layer that reconstruction costs (about a third more compute).
+/// Reconstruction (or hybrid:K, bounding the Float32 drift of deep stacks) is for models
+/// whose activations do not fit: its activation memory stays one layer's, at any depth.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a translation model on a parallel corpus (checkpoints, validation, --resume)."
+        abstract: "Train a translation model on a parallel corpus (checkpoints, validation, --resume).",
+        discussion: """
+            Trains the baseline Transformer, or with --genotype G.json the reversible model of a derived \
+            architecture (the genotype's block stacked to --layers; d, e, splits and pooling come from the genotype). \
+            With --resume the model, its options and the backprop mode come from RUN/checkpoint.json.
+            """
     )
 
     @Option(help: "Corpus directory holding <split>.<lang>[.gz].") var data: String
@@ -17,8 +31,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Target language.") var tgt: String
     @Option(help: "Run directory: vocabulary, checkpoints, logs.") var out: String
     @Option(help: "BPE merges to learn when the run has no vocabulary yet.") var merges = 8000
-    @Option(help: "Hidden size d.") var d = 256
-    @Option(help: "Encoder and decoder layers each.") var layers = 3
+    @Option(help: "Genotype JSON of a derived architecture: train that reversible model instead of the baseline.") var genotype: String?
+    @Option(help: "Backprop of a genotype model: full (default), reconstruction or hybrid:K. With --resume: replaces the checkpoint's.")
+    var backprop: String?
+    @Option(help: "Hidden size d of the baseline (default 256); a genotype model takes d from its genotype.") var d: Int?
+    @Option(help: "Encoder and decoder layers each (default 3 for the baseline; 6 for a genotype model).") var layers: Int?
     @Option(help: "Attention heads.") var heads = 4
     @Option(help: "Dropout (0.2 suits a corpus the size of Multi30k).") var dropout = 0.2
     @Option(help: "Tokens per batch (sentences x longest side).") var maxTokens = 4096
@@ -61,22 +78,23 @@ struct TrainCommand: ParsableCommand {
         options.validateEvery = validateEvery
         options.checkpointEvery = checkpointEvery
         options.seed = seed
-        var config = TransformerBaseline.Config(vocabulary: vocabulary.count, modelWidth: d, encoderLayers: layers, decoderLayers: layers,
-                                                heads: heads, dropout: dropout, seed: seed)
         let checkpointPath = "\(out)/checkpoint.json"
         var checkpoint: Checkpoint?
         if resume {
             checkpoint = try Checkpoint.load(checkpointPath)
-            config = checkpoint!.model
             options = checkpoint!.options
             options.maxSteps = maxSteps
             options.maxMinutes = maxMinutes
         }
-        let trainer = Trainer(model: TransformerBaseline(config), training: tokenize(train), validation: tokenize(valid), options: options)
+        let architecture = try self.architecture(vocabulary: vocabulary.count, resuming: checkpoint)
+        let model: any TranslationModel
+        // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
+        do { model = try architecture.build() } catch { throw CLIError("\(checkpointPath): \(error)") }
+        let trainer = Trainer(model: model, training: tokenize(train), validation: tokenize(valid), options: options)
         if let checkpoint { try trainer.resume(from: checkpoint, directory: out) }
         let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
-        print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count), "
-              + "\(parameterCount) parameters\(resume ? ", resuming at step \(trainer.step)" : "")")
+        print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count); "
+              + "\(architecture), \(parameterCount) parameters\(resume ? "; resuming at step \(trainer.step)" : "")")
         let log = try LogFile("\(out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds")
         var profiled: [ProfileRun] = []
         var windowTokens = 0, windowStart = Date(), lastLine = Date.distantPast
@@ -89,7 +107,7 @@ struct TrainCommand: ParsableCommand {
             let (loss, tokens) = trainer.trainStep()
             if let profiler {
                 Runtime.current.detach(profiler)
-                profiled.append(profiler.run(mode: "step \(trainer.step)", depth: layers))
+                profiled.append(profiler.run(mode: "step \(trainer.step)", depth: architecture.encoderLayers))
             }
             windowTokens += tokens
             let elapsed = Date().timeIntervalSince(windowStart)
@@ -120,6 +138,33 @@ struct TrainCommand: ParsableCommand {
         let v = trainer.validationLoss()
         print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); validation loss \(fixed(v, 4)); checkpoint \(checkpointPath)")
         if let profile { try writeProfile(profiled, to: profile) }
+    }
+
+    /// The model to train: the checkpoint's when resuming (with `--backprop`, if given, in
+    /// place of its mode), else the genotype's, else the baseline.
+    func architecture(vocabulary: Int, resuming checkpoint: Checkpoint?) throws -> ModelArchitecture {
+        let mode = try backprop.map { text in
+            guard let mode = BackpropMode(text) else {
+                throw ValidationError("--backprop: unknown mode '\(text)' (expected full, reconstruction or hybrid:K)")
+            }
+            return mode
+        }
+        if let checkpoint {
+            guard let mode else { return checkpoint.model }
+            guard case .reversible(var setup) = checkpoint.model else {
+                throw ValidationError("--backprop applies to a genotype model; \(out)/checkpoint.json holds the baseline")
+            }
+            setup.backprop = mode
+            return .reversible(setup)
+        }
+        if let genotype {
+            if let d { throw ValidationError("--d \(d): a genotype model takes d from its genotype (\(genotype))") }
+            return .reversible(try DerivedModel.setup(genotype: genotype, layers: layers ?? 6, heads: heads, dropout: dropout,
+                                                      vocabulary: vocabulary, seed: seed, backprop: mode ?? .full))
+        }
+        if mode != nil { throw ValidationError("--backprop applies to a genotype model (--genotype)") }
+        return .baseline(.init(vocabulary: vocabulary, modelWidth: d ?? 256, encoderLayers: layers ?? 3, decoderLayers: layers ?? 3,
+                               heads: heads, dropout: dropout, seed: seed))
     }
 
     func save(_ trainer: Trainer) throws {

@@ -27,10 +27,13 @@ struct TranslateCommand: ParsableCommand {
         let record = try Checkpoint.load(checkpoint)
         let directory = (checkpoint as NSString).deletingLastPathComponent
         let vocabulary = try BytePairEncoding.load((directory as NSString).appendingPathComponent(record.vocabulary))
-        guard vocabulary.count == record.model.vocabulary else {
-            throw CLIError("\(directory)/\(record.vocabulary): \(vocabulary.count) pieces, the checkpoint's model has \(record.model.vocabulary)")
+        let expected = record.model.vocabularies
+        guard vocabulary.count == expected.source && vocabulary.count == expected.target else {
+            throw CLIError("\(directory)/\(record.vocabulary): \(vocabulary.count) pieces, the checkpoint's model has "
+                           + (expected.source == expected.target ? "\(expected.source)" : "\(expected.source) (source) and \(expected.target) (target)"))
         }
-        let model = TransformerBaseline(record.model)
+        let model: any TranslationModel
+        do { model = try record.model.build() } catch { throw CLIError("\(checkpoint): \(error)") }
         try record.restore(directory: directory, into: model.parameters, optimizer: Adam(learningRate: 0))
         var lines: [String]
         if let data {

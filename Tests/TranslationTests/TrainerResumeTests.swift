@@ -55,17 +55,18 @@ import Translation
             do { try checkpoint.restore(directory: directory, into: other.parameters, optimizer: Adam(learningRate: 1)); return "no error" }
             catch { return "\(error)" }
         }
-        var wider = trainer.model.config
+        let config = (trainer.model as! TransformerBaseline).config
+        var wider = config
         wider.modelWidth = 32
         #expect(restoreError(wider).contains("tensor 'embedding.weight' has shape [300, 16], the config gives [300, 32]"), "\(restoreError(wider))")
-        var double = trainer.model.config
+        var double = config
         double.dtype = .float64
         #expect(restoreError(double).contains("is float32, the model's is float64"))
         // A truncated weights file, and a JSON that is not a checkpoint.
         let weights = directory + "/ck.safetensors"
         let data = try Data(contentsOf: URL(fileURLWithPath: weights))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: weights))
-        #expect(restoreError(trainer.model.config).contains("ck.safetensors") && restoreError(trainer.model.config).contains("truncated"))
+        #expect(restoreError(config).contains("ck.safetensors") && restoreError(config).contains("truncated"))
         try "[1, 2]".write(toFile: directory + "/ck.json", atomically: true, encoding: .utf8)
         #expect(throws: CheckpointError.self) { _ = try Checkpoint.load(directory + "/ck.json") }
     }

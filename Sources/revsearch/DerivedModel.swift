@@ -1,0 +1,57 @@
+import ArgumentParser
+import Ops
+import Reversible
+import Search
+import Translation
+
+/// The reversible model a genotype file describes, as `revsearch train --genotype` builds
+/// it: the genotype's block of s layers stacked to `layers` encoder and `layers` decoder
+/// layers (layer i uses block layer i mod s); d, e, n and the pooling from the genotype;
+/// heads, dropout and seed from the command line; source and target vocabularies both the
+/// joint BPE's. Errors name the file and the field.
+enum DerivedModel {
+    static func setup(genotype path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
+                      backprop: BackpropMode, registry: OpRegistry = .standard) throws -> ReversibleSetup {
+        let genotype = try Genotype.load(path)
+        let problems = self.problems(genotype, registry: registry)
+        guard problems.isEmpty else { throw CLIError("\(path): invalid genotype:\n  " + problems.joined(separator: "\n  ")) }
+        let n = genotype.splits, d = genotype.modelWidth
+        guard heads >= 1, (d / n) % heads == 0, (d / (n + 1)) % heads == 0 else {
+            throw ValidationError("--heads \(heads) must divide both split widths of \(path) (model_width \(d): \(d / n) in the encoder, "
+                                  + "\(d / (n + 1)) in the decoder)")
+        }
+        let base = ModelConfig(sourceVocabulary: vocabulary, targetVocabulary: vocabulary, heads: heads, dropout: dropout,
+                               dtype: .float32, seed: seed)
+        let config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
+        // What the genotype cannot get wrong any more (layers, dropout) is the command line's.
+        let remaining = config.validate(registry: registry)
+        guard remaining.isEmpty else { throw ValidationError("\(path) with these options: " + remaining.joined(separator: "; ")) }
+        return ReversibleSetup(config: config, backprop: backprop, genotype: path)
+    }
+
+    /// What makes the genotype unbuildable, each problem under its JSON field.
+    static func problems(_ genotype: Genotype, registry: OpRegistry) -> [String] {
+        var problems: [String] = []
+        let n = genotype.splits, d = genotype.modelWidth
+        if n < 2 {
+            problems.append("splits: must be at least 2, found \(n)")
+        } else if d < 1 || d % n != 0 || d % (n + 1) != 0 {
+            problems.append("model_width: \(d) must divide by splits (\(n)) and splits + 1 (\(n + 1))")
+        }
+        if genotype.embeddingWidth < 1 { problems.append("embedding_width: must be positive, found \(genotype.embeddingWidth)") }
+        for (field, layers) in [("encoder", genotype.encoder), ("decoder", genotype.decoder)] {
+            for (i, nodes) in layers.enumerated() {
+                for (k, op) in nodes.enumerated() {
+                    guard let entry = registry.entries[op] else {
+                        problems.append("\(field)[\(i)][\(k)]: unknown op '\(op)'; registered: \(registry.names.joined(separator: ", "))")
+                        continue
+                    }
+                    if field == "encoder" && entry.decoderOnly {
+                        problems.append("\(field)[\(i)][\(k)]: '\(op)' is decoder-only (it attends to the encoder output)")
+                    }
+                }
+            }
+        }
+        return problems
+    }
+}
