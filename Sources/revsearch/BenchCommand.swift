@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Print speed figures (medians of repeated runs).",
-        subcommands: [KernelsBench.self, StepBench.self, ProfilerBench.self]
+        subcommands: [KernelsBench.self, StepBench.self, ProfilerBench.self, TrainBench.self, BudgetBench.self]
     )
 }
 
