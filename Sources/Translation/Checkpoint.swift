@@ -47,7 +47,7 @@ public struct Checkpoint: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("\(path): cannot read the checkpoint") }
         let checkpoint: Checkpoint
         do { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
-            throw CheckpointError("\(path): not a RevSearch checkpoint: \(describeDecodingError(error))")
+            throw CheckpointError("\(path): not a RevSearch checkpoint: \(error)")
         }
         guard readableFormats.contains(checkpoint.format) else {
             throw CheckpointError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
@@ -132,24 +132,6 @@ extension Checkpoint: Codable {
         try c.encode(batchIndex, forKey: .batchIndex)
         try c.encode(vocabulary, forKey: .vocabulary)
         try c.encode(weights, forKey: .weights)
-    }
-}
-
-/// A decoding error as "field 'model.dtype': what was expected" (Foundation's own
-/// description is a nested dump of coding keys).
-func describeDecodingError(_ error: Error) -> String {
-    guard let error = error as? DecodingError else { return "\(error)" }
-    func field(_ context: DecodingError.Context, _ last: CodingKey? = nil) -> String {
-        let path = (context.codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-        return path.isEmpty ? "the top level" : "field '\(path.joined(separator: ".").replacingOccurrences(of: ".[", with: "["))'"
-    }
-    switch error {
-    case .keyNotFound(let key, let context): return "\(field(context, key)) is missing"
-    case .typeMismatch(let type, let context): return "\(field(context)): expected \(type)"
-    case .valueNotFound(let type, let context): return "\(field(context)): expected \(type), found null"
-    case .dataCorrupted(let context):
-        return context.codingPath.isEmpty ? context.debugDescription : "\(field(context)): \(context.debugDescription)"
-    @unknown default: return "\(error)"
     }
 }
 

@@ -10,8 +10,8 @@ import Translation
 /// heads, dropout and seed from the command line; source and target vocabularies both the
 /// joint BPE's. Errors name the file and the field.
 enum DerivedModel {
-    static func setup(genotype path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
-                      backprop: BackpropMode, registry: OpRegistry = .standard) throws -> ReversibleSetup {
+    /// Reads the genotype and checks it can be built with `heads` attention heads.
+    static func load(_ path: String, heads: Int, registry: OpRegistry = .standard) throws -> Genotype {
         let genotype = try Genotype.load(path)
         let problems = self.problems(genotype, registry: registry)
         guard problems.isEmpty else { throw CLIError("\(path): invalid genotype:\n  " + problems.joined(separator: "\n  ")) }
@@ -20,12 +20,18 @@ enum DerivedModel {
             throw ValidationError("--heads \(heads) must divide both split widths of \(path) (model_width \(d): \(d / n) in the encoder, "
                                   + "\(d / (n + 1)) in the decoder)")
         }
+        return genotype
+    }
+
+    /// The setup of a checked genotype (`load`) stacked to `layers` + `layers`.
+    static func setup(_ genotype: Genotype, path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
+                      backprop: BackpropMode, registry: OpRegistry = .standard) throws -> ReversibleSetup {
         let base = ModelConfig(sourceVocabulary: vocabulary, targetVocabulary: vocabulary, heads: heads, dropout: dropout,
                                dtype: .float32, seed: seed)
         let config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
-        // What the genotype cannot get wrong any more (layers, dropout) is the command line's.
-        let remaining = config.validate(registry: registry)
-        guard remaining.isEmpty else { throw ValidationError("\(path) with these options: " + remaining.joined(separator: "; ")) }
+        // What a checked genotype cannot get wrong any more (layers, dropout) is the command line's.
+        let problems = config.validate(registry: registry)
+        guard problems.isEmpty else { throw ValidationError("\(path) with these options: " + problems.joined(separator: "; ")) }
         return ReversibleSetup(config: config, backprop: backprop, genotype: path)
     }
 

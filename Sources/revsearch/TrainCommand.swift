@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Profiler
 import Reversible
+import Search
 import TensorCore
 import Translation
 
@@ -51,9 +52,21 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --profile: which steps (every N-th).") var profileEvery = 100
     @Option(help: "OpenBLAS threads.") var threads = 2
 
+    func validate() throws {
+        if let backprop, BackpropMode(backprop) == nil {
+            throw ValidationError("--backprop: unknown mode '\(backprop)' (expected full, reconstruction or hybrid:K)")
+        }
+        if let genotype, let d { throw ValidationError("--d \(d): a genotype model takes d from its genotype (\(genotype))") }
+        if backprop != nil && genotype == nil && !resume {
+            throw ValidationError("--backprop applies to a genotype model (--genotype, or --resume of one)")
+        }
+    }
+
     func run() throws {
         BLAS.threads = threads
         let start = Date()
+        // A bad genotype fails before the corpus is read and the vocabulary learned.
+        let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads) }
         let vocabularyPath = "\(out)/vocab.json"
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
@@ -86,7 +99,7 @@ struct TrainCommand: ParsableCommand {
             options.maxSteps = maxSteps
             options.maxMinutes = maxMinutes
         }
-        let architecture = try self.architecture(vocabulary: vocabulary.count, resuming: checkpoint)
+        let architecture = try self.architecture(vocabulary: vocabulary.count, genotype: derived, resuming: checkpoint)
         let model: any TranslationModel
         // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
         do { model = try architecture.build() } catch { throw CLIError("\(checkpointPath): \(error)") }
@@ -142,13 +155,8 @@ struct TrainCommand: ParsableCommand {
 
     /// The model to train: the checkpoint's when resuming (with `--backprop`, if given, in
     /// place of its mode), else the genotype's, else the baseline.
-    func architecture(vocabulary: Int, resuming checkpoint: Checkpoint?) throws -> ModelArchitecture {
-        let mode = try backprop.map { text in
-            guard let mode = BackpropMode(text) else {
-                throw ValidationError("--backprop: unknown mode '\(text)' (expected full, reconstruction or hybrid:K)")
-            }
-            return mode
-        }
+    func architecture(vocabulary: Int, genotype derived: Genotype?, resuming checkpoint: Checkpoint?) throws -> ModelArchitecture {
+        let mode = backprop.flatMap { BackpropMode($0) }
         if let checkpoint {
             guard let mode else { return checkpoint.model }
             guard case .reversible(var setup) = checkpoint.model else {
@@ -157,12 +165,10 @@ struct TrainCommand: ParsableCommand {
             setup.backprop = mode
             return .reversible(setup)
         }
-        if let genotype {
-            if let d { throw ValidationError("--d \(d): a genotype model takes d from its genotype (\(genotype))") }
-            return .reversible(try DerivedModel.setup(genotype: genotype, layers: layers ?? 6, heads: heads, dropout: dropout,
+        if let derived, let genotype {
+            return .reversible(try DerivedModel.setup(derived, path: genotype, layers: layers ?? 6, heads: heads, dropout: dropout,
                                                       vocabulary: vocabulary, seed: seed, backprop: mode ?? .full))
         }
-        if mode != nil { throw ValidationError("--backprop applies to a genotype model (--genotype)") }
         return .baseline(.init(vocabulary: vocabulary, modelWidth: d ?? 256, encoderLayers: layers ?? 3, decoderLayers: layers ?? 3,
                                heads: heads, dropout: dropout, seed: seed))
     }

@@ -165,10 +165,11 @@ import Translation
             do { _ = try Checkpoint.load(path); return "no error" } catch { return "\(error)" }
         }
         try edit { $0["family"] = "lstm" }
-        #expect(loadError().contains(path) && loadError().contains("field 'family': expected baseline or reversible, found 'lstm'"), "\(loadError())")
+        #expect(loadError().contains(path) && loadError().contains("family") && loadError().contains("expected baseline or reversible, found 'lstm'"),
+                "\(loadError())")
         try edit { $0["family"] = "reversible"; $0["backprop"] = "sometimes"; $0["genotype"] = "g.json" }
-        #expect(loadError().contains("field 'backprop': expected full, reconstruction or hybrid:K, found 'sometimes'"), "\(loadError())")
+        #expect(loadError().contains("backprop") && loadError().contains("expected full, reconstruction or hybrid:K, found 'sometimes'"), "\(loadError())")
         try edit { $0["backprop"] = "full" }
-        #expect(loadError().contains("field 'model.source_vocabulary' is missing"), "a baseline config is no reversible one: \(loadError())")
+        #expect(loadError().contains("source_vocabulary"), "a baseline config is no reversible one: \(loadError())")
     }
 }

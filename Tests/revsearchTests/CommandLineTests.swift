@@ -170,3 +170,93 @@ func temporaryDirectory() throws -> URL {
         #expect(mismatched.status != 0 && mismatched.stderr.contains("has 5 lines"), "\(mismatched.stderr)")
     }
 }
+
+/// `revsearch train --genotype` and `translate` on a derived model, as a user runs them.
+@Suite struct TrainGenotypeCommandTests {
+    /// 60 training and 6 validation pairs from a few words.
+    static func corpus() throws -> URL {
+        let dir = try temporaryDirectory()
+        let nouns = [("dog", "Hund"), ("cat", "Katze"), ("man", "Mann"), ("woman", "Frau"), ("child", "Kind")]
+        let verbs = [("runs", "läuft"), ("sleeps", "schläft"), ("eats", "isst"), ("sings", "singt")]
+        for (split, range) in [("train", 0..<60), ("val", 60..<66)] {
+            var en: [String] = [], de: [String] = []
+            for i in range {
+                let (n, v, n2) = (nouns[i % 5], verbs[(i / 5) % 4], nouns[(i / 3) % 5])
+                en.append("The \(n.0) \(v.0) with the \(n2.0).")
+                de.append("Der \(n.1) \(v.1) mit dem \(n2.1).")
+            }
+            try (en.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("\(split).en"), atomically: true, encoding: .utf8)
+            try (de.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("\(split).de"), atomically: true, encoding: .utf8)
+        }
+        return dir
+    }
+
+    /// d = 12 (encoder splits of 6, decoder of 4), a block of two layers.
+    static let genotype = """
+        {"version": 1, "splits": 2, "block_layers": 2, "model_width": 12, "embedding_width": 8, "pooling": "max",
+         "encoder": [["self_attn", "ffn"], ["conv3", "glu"]], "decoder": [["self_attn", "ffn"], ["dynconv3", "glu"]]}
+        """
+
+    func train(_ data: URL, _ out: URL, _ extra: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try revsearch(arguments: ["train", "--data", data.path, "--src", "en", "--tgt", "de", "--out", out.path, "--heads", "2",
+                                  "--merges", "40", "--max-tokens", "96", "--warmup", "2", "--validate-every", "2", "--checkpoint-every", "2"]
+                      + extra)
+    }
+
+    static func losses(_ run: URL) throws -> [String] {
+        try String(contentsOf: run.appendingPathComponent("train.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[2]) }
+    }
+
+    /// Train 3 steps, resume to 5 (the losses of an uninterrupted 5-step run), translate.
+    @Test func trainsResumesAndTranslates() throws {
+        let data = try Self.corpus(), root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: root) }
+        let genotype = root.appendingPathComponent("genotype.json")
+        try Self.genotype.write(to: genotype, atomically: true, encoding: .utf8)
+        let model = ["--genotype", genotype.path, "--layers", "2", "--backprop", "reconstruction"]
+        let run = root.appendingPathComponent("run"), whole = root.appendingPathComponent("whole")
+        let first = try train(data, run, model + ["--max-steps", "3"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("reversible model from \(genotype.path) (d 12, 2 splits, 2 + 2 layers, backprop reconstruction)"))
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("checkpoint.json"))) as! [String: Any]
+        #expect(record["family"] as? String == "reversible" && record["backprop"] as? String == "reconstruction")
+        #expect(record["genotype"] as? String == genotype.path)
+        let resumed = try train(data, run, ["--resume", "--max-steps", "5"])
+        #expect(resumed.status == 0 && resumed.stdout.contains("resuming at step 3"), "\(resumed.stdout)\(resumed.stderr)")
+        #expect(try train(data, whole, model + ["--max-steps", "5"]).status == 0)
+        #expect(try Self.losses(run) == Self.losses(whole) && Self.losses(run).count == 5)
+        let output = root.appendingPathComponent("val.hyp")
+        let translated = try revsearch(arguments: ["translate", "--checkpoint", run.appendingPathComponent("checkpoint.json").path,
+                                                   "--input", data.appendingPathComponent("val.en").path, "--output", output.path, "--beam", "2"])
+        #expect(translated.status == 0, "\(translated.stderr)")
+        #expect(try String(contentsOf: output, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count == 7,
+                "6 lines, each ended by a newline")
+    }
+
+    /// Unbuildable genotypes and option clashes fail before any training, naming the file
+    /// and the field (or the option).
+    @Test func badGenotypesNameFileAndField() throws {
+        let data = try Self.corpus(), root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: root) }
+        let cases: [(String, [String], String)] = [
+            (Self.genotype.replacingOccurrences(of: "\"model_width\": 12", with: "\"model_width\": 250"), [],
+             "model_width: 250 must divide by splits (2) and splits + 1 (3)"),
+            (Self.genotype.replacingOccurrences(of: "\"conv3\"", with: "\"conv4\""), [], "encoder[1][0]: unknown op 'conv4'"),
+            (Self.genotype.replacingOccurrences(of: "[\"self_attn\", \"ffn\"], [\"conv3\"", with: "[\"self_attn\", \"cross_attn\"], [\"conv3\""), [],
+             "encoder[0][1]: 'cross_attn' is decoder-only"),
+            (#"{"version": 1, "splits": "two"}"#, [], "not a genotype"),
+            (Self.genotype, ["--heads", "4"], "--heads 4 must divide both split widths"),
+            (Self.genotype, ["--d", "24"], "--d 24: a genotype model takes d from its genotype"),
+            (Self.genotype, ["--backprop", "sometimes"], "--backprop: unknown mode 'sometimes'"),
+        ]
+        for (index, (text, options, message)) in cases.enumerated() {
+            let path = root.appendingPathComponent("g\(index).json")
+            try text.write(to: path, atomically: true, encoding: .utf8)
+            let result = try train(data, root.appendingPathComponent("run\(index)"), ["--genotype", path.path, "--max-steps", "1"] + options)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "expected '\(message)' in: \(result.stderr)")
+            if !options.contains("--backprop") { #expect(result.stderr.contains(path.path), "names the file: \(result.stderr)") }
+        }
+    }
+}
