@@ -11,11 +11,17 @@ import Translation
 /// validation, atomic checkpoints and exact `--resume`.
 ///
 /// A genotype model trains with ordinary backprop (`full`) unless `--backprop` says
-/// otherwise: a derived model has one op per node, so at our scale (d = 240, 6 + 6 layers,
-/// 4096-token batches) its stored activations fit in memory easily, and full storage skips
-/// the extra forward per layer that reconstruction costs (about a third more compute).
+/// otherwise: at our scale its stored activations fit easily and full storage skips the
+/// extra forward per layer that reconstruction costs. Measured on Fixtures/toy (d = 240,
+/// 6 + 6 layers, 4096-token batches, 1 thread): full storage peaks at 0.73 GiB of
+/// activations and runs 3100 target tokens/s, reconstruction at 55 MiB and 2600 tokens/s.
 /// Reconstruction (or hybrid:K, bounding the Float32 drift of deep stacks) is for models
 /// whose activations do not fit: its activation memory stays one layer's, at any depth.
+///
+/// A genotype model's default depth is 6 + 6 layers: a reversible layer (d = 240 in splits
+/// of 120 and 80, one op per node) holds a fraction of a baseline layer's weights, so 6 + 6
+/// still has fewer parameters than the baseline's 3 + 3 (1.7 M against 6.1 M with a
+/// 2320-piece vocabulary).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -23,7 +29,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Trains the baseline Transformer, or with --genotype G.json the reversible model of a derived \
             architecture (the genotype's block stacked to --layers; d, e, splits and pooling come from the genotype). \
-            With --resume the model, its options and the backprop mode come from RUN/checkpoint.json.
+            With --resume the model, its options and the backprop mode come from RUN/checkpoint.json \
+            (--backprop, if given, replaces the mode).
             """
     )
 

@@ -11,7 +11,7 @@ struct TranslateCommand: ParsableCommand {
         abstract: "Translate text with a trained checkpoint (beam or greedy search)."
     )
 
-    @Option(help: "The run's checkpoint.json.") var checkpoint: String
+    @Option(help: "The run's checkpoint.json (a baseline or a genotype model: the checkpoint says which).") var checkpoint: String
     @Option(help: "Input file, one sentence a line, plain or gzip (default: standard input).") var input: String?
     @Option(help: "Corpus directory: translate <data>/<split>.<src>[.gz] instead of --input.") var data: String?
     @Option(help: "With --data: the split to translate, e.g. test_2016_flickr.") var split: String?
