@@ -115,7 +115,9 @@ struct TrainCommand: ParsableCommand {
         let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
         print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count); "
               + "\(architecture), \(parameterCount) parameters\(resume ? "; resuming at step \(trainer.step)" : "")")
-        let log = try LogFile("\(out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds")
+        // A resumed run drops the rows logged after its checkpoint: they are computed again.
+        let log = try CSVLog("\(out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds",
+                             keepingStepsThrough: resume ? trainer.step : nil)
         var profiled: [ProfileRun] = []
         var windowTokens = 0, windowStart = Date(), lastLine = Date.distantPast
         let interactive = isatty(STDOUT_FILENO) != 0
@@ -138,7 +140,8 @@ struct TrainCommand: ParsableCommand {
                 validation = String(format: "%.4f", v)
                 print("\(interactive ? "\n" : "")step \(trainer.step): validation loss \(fixed(v, 4)) (perplexity \(fixed(exp(v), 2)))")
             }
-            try log.append("\(trainer.step),\(trainer.epoch),\(loss),\(trainer.optimizer.learningRate),\(Int(rate)),\(validation),\(Int(Date().timeIntervalSince(start)))")
+            try log.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
+                            validation, String(Int(Date().timeIntervalSince(start)))])
             if trainer.step % options.checkpointEvery == 0 { try save(trainer) }
             if Date().timeIntervalSince(lastLine) >= (interactive ? 0.5 : 30) {
                 let done = trainer.step - firstStep
@@ -203,23 +206,4 @@ func duration(_ seconds: Double) -> String {
     if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
     if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return "\(s)s"
-}
-
-/// A CSV log appended line by line (flushed each time, so a killed run keeps its log).
-final class LogFile {
-    let handle: FileHandle
-
-    init(_ path: String, header: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data((header + "\n").utf8).write(to: URL(fileURLWithPath: path))
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log for writing") }
-        handle.seekToEndOfFile()
-        self.handle = handle
-    }
-
-    func append(_ line: String) throws {
-        try handle.write(contentsOf: Data((line + "\n").utf8))
-    }
 }

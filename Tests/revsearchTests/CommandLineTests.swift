@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Runs the built `revsearch` binary the way a user does and returns its exit status and output.
-func revsearch(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+func revsearch(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = try revsearchBinary()
     process.arguments = arguments
@@ -14,6 +14,10 @@ func revsearch(_ arguments: String...) throws -> (status: Int32, stdout: String,
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+func revsearch(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    try revsearch(arguments: arguments)
 }
 
 /// The executable sits beside the test bundle in the build products directory.

@@ -97,18 +97,3 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("--memory-budget") && bad.stderr.contains("two gigs"))
     }
 }
-
-/// `revsearch(...)` with an argument array.
-func revsearch(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = try revsearchBinary()
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
