@@ -69,9 +69,8 @@ struct SearchRun {
         }
         try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
         let corpus = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
-        let vocabulary = try SearchRun.vocabulary(for: corpus, run: s.out, given: s.vocabulary, merges: s.merges, resuming: s.resume)
-        let pairs = zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
-            .filter { $0.source.count <= 128 && $0.target.count <= 128 }
+        let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        let pairs = RunVocabulary.pairs(corpus, vocabulary)
 
         var config = checkpoint?.model ?? s.model
         config.sourceVocabulary = vocabulary.count
@@ -173,16 +172,6 @@ struct SearchRun {
     func save(_ search: BilevelSearch) throws {
         try SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)
             .save(search, directory: settings.out, name: SearchRun.checkpointName)
-    }
-
-    /// The run's vocabulary: RUN/vocab.json if present, else `given` (copied in), else learned.
-    static func vocabulary(for corpus: ParallelCorpus, run: String, given: String?, merges: Int, resuming: Bool) throws -> BytePairEncoding {
-        let path = "\(run)/vocab.json"
-        if FileManager.default.fileExists(atPath: path) { return try BytePairEncoding.load(path) }
-        guard !resuming else { throw CLIError("\(run): --resume, but the run has no vocab.json") }
-        let vocabulary = try given.map(BytePairEncoding.load) ?? BytePairEncoding.learn(corpus.source + corpus.target, merges: merges)
-        try vocabulary.save(to: path)
-        return vocabulary
     }
 
     /// Every searched node with its op names and live softmax(alpha).

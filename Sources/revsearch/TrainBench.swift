@@ -54,9 +54,7 @@ struct TrainBench: ParsableCommand {
         BLAS.threads = threads
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let vocabulary = try vocab.map(BytePairEncoding.load) ?? BytePairEncoding.learn(train.source + train.target, merges: merges)
-        // As `revsearch train`: pairs longer than 128 tokens on either side are left out.
-        let pairs = zip(train.source, train.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
-            .filter { $0.source.count <= 128 && $0.target.count <= 128 }
+        let pairs = RunVocabulary.pairs(train, vocabulary)
         let options = Self.trainingOptions
         let config = Self.modelConfig(vocabulary: vocabulary.count)
         let model = TransformerBaseline(config)

@@ -74,21 +74,9 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         // A bad genotype fails before the corpus is read and the vocabulary learned.
         let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads) }
-        let vocabularyPath = "\(out)/vocab.json"
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
-        let vocabulary: BytePairEncoding
-        if FileManager.default.fileExists(atPath: vocabularyPath) {
-            vocabulary = try BytePairEncoding.load(vocabularyPath)
-        } else {
-            guard !resume else { throw CLIError("\(out): --resume, but the run has no vocab.json") }
-            vocabulary = BytePairEncoding.learn(train.source + train.target, merges: merges)
-            try vocabulary.save(to: vocabularyPath)
-        }
-        func tokenize(_ corpus: ParallelCorpus) -> [TokenizedPair] {
-            zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
-                .filter { $0.source.count <= 128 && $0.target.count <= 128 }
-        }
+        let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, merges: merges, resuming: resume)
         var options = TrainingOptions()
         options.maxTokens = maxTokens
         options.peakLearningRate = lr
@@ -110,7 +98,7 @@ struct TrainCommand: ParsableCommand {
         let model: any TranslationModel
         // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
         do { model = try architecture.build() } catch { throw CLIError("\(checkpointPath): \(error)") }
-        let trainer = Trainer(model: model, training: tokenize(train), validation: tokenize(valid), options: options)
+        let trainer = Trainer(model: model, training: RunVocabulary.pairs(train, vocabulary), validation: RunVocabulary.pairs(valid, vocabulary), options: options)
         if let checkpoint { try trainer.resume(from: checkpoint, directory: out) }
         let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
         print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count); "

@@ -1,0 +1,27 @@
+import Foundation
+import Translation
+
+/// The vocabulary and token ids a run trains on, the same for `train`, `search` and the
+/// benchmarks, so their figures are about the same data.
+enum RunVocabulary {
+    /// Pairs longer than this (in subword tokens, either side) are left out of training:
+    /// attention memory grows with the square of the length, and Multi30k has none.
+    static let maxLength = 128
+
+    /// RUN/vocab.json if the run has one; else `given` (copied in) or one learned on both
+    /// sides of `corpus` with `merges` merges, saved as RUN/vocab.json.
+    static func loadOrLearn(run: String, corpus: ParallelCorpus, given: String? = nil, merges: Int, resuming: Bool) throws -> BytePairEncoding {
+        let path = "\(run)/vocab.json"
+        if FileManager.default.fileExists(atPath: path) { return try BytePairEncoding.load(path) }
+        guard !resuming else { throw CLIError("\(run): --resume, but the run has no vocab.json") }
+        let vocabulary = try given.map(BytePairEncoding.load) ?? BytePairEncoding.learn(corpus.source + corpus.target, merges: merges)
+        try vocabulary.save(to: path)
+        return vocabulary
+    }
+
+    /// The corpus as token ids, pairs over `maxLength` on either side left out.
+    static func pairs(_ corpus: ParallelCorpus, _ vocabulary: BytePairEncoding) -> [TokenizedPair] {
+        zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
+            .filter { $0.source.count <= maxLength && $0.target.count <= maxLength }
+    }
+}
