@@ -108,7 +108,7 @@ extension ProbeScenarios {
     /// `revsearch search` runs it, into a temporary run directory. `data` is relative to
     /// the probe file.
     static func search(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        let base = URL(fileURLWithPath: parameters.file).deletingLastPathComponent()
+        let base = URL(fileURLWithPath: parameters.file).absoluteURL.deletingLastPathComponent()
         let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-search-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
