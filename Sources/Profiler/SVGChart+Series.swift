@@ -3,7 +3,7 @@ import Foundation
 extension SVGChart {
     /// Fourteen distinguishable colours (one per candidate op of a search node).
     static let seriesPalette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                                "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#ad494a", "#3182bd"]
+                                "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#ad494a", "#000000"]
 
     /// Series over steps (hundreds to thousands of points): lines without markers, thinned
     /// to at most `maxPoints` per series, x ticks at round steps, y linear from 0 or
