@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ops
 import Profiler
 import Reversible
 import Search
@@ -42,6 +43,8 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Use this vocabulary file instead of learning one.") var vocab: String?
     @Option(help: "Seed of the weights, the halves, the data order and dropout.") var seed: UInt64 = 1
     @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Inject a deliberate fault into the super-network, to watch --verify-every stop the run: \(InjectedFaults.named.map(\.0).joined(separator: ", ")).")
+    var fault: [String] = []
 
     func settings() throws -> SearchRun.Settings {
         guard order == 1 || order == 2 else { throw ValidationError("--order: expected 1 or 2, found \(order)") }
@@ -76,6 +79,12 @@ struct SearchCommand: ParsableCommand {
         s.profile = profile
         s.verifyEvery = verifyEvery
         s.resume = resume
+        for name in fault {
+            guard let match = InjectedFaults.named.first(where: { $0.0 == name }) else {
+                throw ValidationError("--fault: unknown fault '\(name)'; known: \(InjectedFaults.named.map(\.0).joined(separator: ", "))")
+            }
+            s.faults.insert(match.1)
+        }
         return s
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import Profiler
 import Reversible
 import Search
@@ -27,6 +28,8 @@ struct SearchRun {
         var verifyEvery = 0
         var memoryBudget: Int?
         var resume = false
+        /// Deliberate faults in the super-network, to watch `verifyEvery` catch them.
+        var faults: InjectedFaults = []
         /// Live progress line on a terminal; a line every `quietSeconds` otherwise.
         var quietSeconds = 30.0
         var printProgress = true
@@ -89,7 +92,7 @@ struct SearchRun {
             if let profiler { runtime.detach(profiler) }
         }
 
-        let model = try ReversibleTransformer(config)
+        let model = try ReversibleTransformer(config, faults: s.faults)
         let search = try BilevelSearch(model: model, pairs: pairs, options: options)
         if let checkpoint { try checkpoint.restore(into: search, directory: s.out) }
         let firstStep = search.stepCount

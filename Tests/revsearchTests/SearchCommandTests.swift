@@ -78,6 +78,20 @@ import Testing
         #expect(try losses(parts).count == 7)
     }
 
+    /// A fault the verifier must catch stops the search at the first check, naming the
+    /// offender, with the logs, checkpoint and report of the steps done left in RUN.
+    @Test(arguments: ["sign_flipped_inverse", "dropout_not_replayed", "alpha_gradient_dropped"])
+    func verificationFailureStopsTheSearch(fault: String) throws {
+        let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
+        let result = try search(data, out, ["--max-steps", "6", "--verify-every", "2", "--fault", fault])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("verification failed at step 2: "), "\(result.stderr)")
+        #expect(result.stdout.contains("step 2: verified reconstruction against full storage") && result.stdout.contains("FAILED"))
+        let checks = try String(contentsOf: out.appendingPathComponent("verification.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(checks.count == 2 && checks[1].hasSuffix(",false"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+    }
+
     @Test func aNewSearchRefusesARunThatHoldsOne() throws {
         let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
         #expect(try search(data, out, ["--max-steps", "1"]).status == 0)
