@@ -46,6 +46,8 @@ struct SearchReport {
         return sections.map(\.file)
     }
 
+    var modeText: String { options.mode == "full" ? "full storage" : options.mode }
+
     func window(_ count: Int) -> Int { max(1, count / 50) }
 
     /// Trailing running mean (losses per step are noisy: batches differ in length and content).
@@ -100,13 +102,13 @@ struct SearchReport {
         let header = (try? String(contentsOfFile: paths.memory, encoding: .utf8))?.split(separator: "\n").first?
             .split(separator: ",").map(String.init) ?? []
         let x = rows.map { Double($0[0]) ?? .nan }
-        let perStep = SVGChart.series(title: "Peak memory of every search step (\(settings.searchModeText))", x: x,
+        let perStep = SVGChart.series(title: "Peak memory of every search step (\(modeText))", x: x,
                                       series: [("activation", rows.map { Double($0[1]) ?? .nan }), ("total (all categories)", rows.map { Double($0[2]) ?? .nan })],
                                       xLabel: "search step", valueLabel: "bytes", format: SVGChart.bytesText)
         let layers = Array(header.dropFirst(5))
         let largest = layers.indices.map { i in rows.compactMap { $0.count > i + 5 ? Double($0[i + 5]) : nil }.max() ?? 0 }
         let perLayer = SVGChart.groupedBars(title: "Largest peak activation memory per layer over the search", categories: layers,
-                                            series: [(settings.searchModeText, largest)], valueLabel: "bytes")
+                                            series: [(modeText, largest)], valueLabel: "bytes")
         let peak = rows.compactMap { Int($0[1]) }.max() ?? 0
         let at = rows.first { Int($0[1]) == peak }
         return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
@@ -130,7 +132,7 @@ struct SearchReport {
         let lossRows = CSVLog.rows(paths.losses)
         let seconds = lossRows.last.flatMap { Double($0[6]) } ?? 0
         let summary = """
-            <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(settings.searchModeText)) in \(duration(seconds)) of this run's last session;
+            <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(modeText)) (the run's last session took \(duration(seconds)) of wall-clock time);
             d = \(model.modelWidth), e = \(model.embeddingWidth), n = \(model.splits) (decoder \(model.splits + 1)), s = \(model.encoderLayers) searched layers,
             \(model.heads) heads, \(model.pooling.rawValue) pooling, dropout \(model.dropout), \(model.dtype); corpus \(esc(settings.data)) \(esc(settings.source))-\(esc(settings.target)).
             Files: genotype.json, losses.csv, alphas.csv, memory.csv, verification.csv, search.json + search.safetensors (checkpoint).</p>
@@ -155,8 +157,4 @@ struct SearchReport {
 
             """
     }
-}
-
-extension SearchRun.Settings {
-    var searchModeText: String { search.mode == "full" ? "full storage" : search.mode }
 }
