@@ -26,8 +26,12 @@ public final class MemoryProfiler: AllocationObserver {
     /// Allocations this profiler saw and that are still alive.
     private var open: [UInt64: AllocationEvent] = [:]
 
-    public private(set) var live: [MemoryCategory: Int] = [:]
-    public private(set) var peak: [MemoryCategory: Int] = [:]
+    /// Live and peak bytes by category, indexed by `MemoryCategory.slot`: arrays, not
+    /// dictionaries, on the path every allocation takes (the profiler's overhead).
+    private var liveBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
+    private var peakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
+    public var live: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, liveBySlot[$0.slot]) }) }
+    public var peak: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, peakBySlot[$0.slot]) }) }
     public private(set) var liveTotal = 0
     public private(set) var peakTotal = 0
     /// Index into `events` right after which the total peak was reached.
@@ -41,11 +45,14 @@ public final class MemoryProfiler: AllocationObserver {
     public private(set) var peakActivationEvent = -1
 
     /// Live and peak activation bytes per layer ("encoder.layer3", "decoder.embedding").
-    public private(set) var layerLive: [String: Int] = [:]
-    public private(set) var layerPeak: [String: Int] = [:]
+    public var layerLive: [String: Int] { Dictionary(uniqueKeysWithValues: zip(layerOrder, layerLiveBytes)) }
+    public var layerPeak: [String: Int] { Dictionary(uniqueKeysWithValues: zip(layerOrder, layerPeakBytes)) }
+    private var layerLiveBytes: [Int] = []
+    private var layerPeakBytes: [Int] = []
     /// Layers in the order first seen.
     public private(set) var layerOrder: [String] = []
-    private var layerOfScope: [ObjectIdentifier: String] = [:]
+    /// Index into `layerOrder` of every scope seen.
+    private var layerOfScope: [ObjectIdentifier: Int] = [:]
 
     /// Whether the event log (timeline, call sites, folded stacks) is kept. Without it the
     /// profiler holds no memory that grows with the run, which is how it is compared with
@@ -64,13 +71,18 @@ public final class MemoryProfiler: AllocationObserver {
         return parts.prefix(2).joined(separator: ".")
     }
 
-    private func layer(of scope: Scope) -> String {
+    private func layer(of scope: Scope) -> Int {
         let key = ObjectIdentifier(scope)
         if let known = layerOfScope[key] { return known }
         let name = MemoryProfiler.layerName(ofPath: scope.path)
-        layerOfScope[key] = name
-        if layerLive[name] == nil { layerOrder.append(name); layerLive[name] = 0; layerPeak[name] = 0 }
-        return name
+        let index = layerOrder.firstIndex(of: name) ?? {
+            layerOrder.append(name)
+            layerLiveBytes.append(0)
+            layerPeakBytes.append(0)
+            return layerOrder.count - 1
+        }()
+        layerOfScope[key] = index
+        return index
     }
 
     public func allocated(_ event: AllocationEvent) {
@@ -89,10 +101,11 @@ public final class MemoryProfiler: AllocationObserver {
             events.append(Event(nanoseconds: DispatchTime.now().uptimeNanoseconds - start, id: event.id, delta: delta,
                                 category: event.category, scope: event.scope, phase: event.phase))
         }
-        live[event.category, default: 0] += delta
+        let slot = event.category.slot
+        liveBySlot[slot] += delta
         liveTotal += delta
         if delta > 0 {
-            peak[event.category] = max(peak[event.category] ?? 0, live[event.category]!)
+            peakBySlot[slot] = max(peakBySlot[slot], liveBySlot[slot])
             if liveTotal > peakTotal {
                 peakTotal = liveTotal
                 peakTotalEvent = events.count - 1
@@ -100,11 +113,11 @@ public final class MemoryProfiler: AllocationObserver {
             }
         }
         guard event.category == .activation else { return }
-        let name = layer(of: event.scope)
-        layerLive[name]! += delta
+        let layer = layer(of: event.scope)
+        layerLiveBytes[layer] += delta
         if delta > 0 {
-            layerPeak[name] = max(layerPeak[name]!, layerLive[name]!)
-            let activation = live[.activation]!
+            layerPeakBytes[layer] = max(layerPeakBytes[layer], layerLiveBytes[layer])
+            let activation = liveBySlot[slot]
             if activation > peakActivation {
                 peakActivation = activation
                 peakActivationScope = event.scope.path
@@ -119,12 +132,12 @@ public final class MemoryProfiler: AllocationObserver {
     public func resetPeaks() {
         peakTotal = liveTotal
         peakTotalEvent = -1
-        for (category, bytes) in live { peak[category] = bytes }
-        peakActivation = live[.activation] ?? 0
+        peakBySlot = liveBySlot
+        peakActivation = liveBySlot[MemoryCategory.activation.slot]
         peakActivationScope = ""
         peakActivationPhase = .idle
         peakActivationEvent = -1
-        for (name, bytes) in layerLive { layerPeak[name] = bytes }
+        layerPeakBytes = layerLiveBytes
         events.removeAll(keepingCapacity: true)
         madeInWindow.removeAll(keepingCapacity: true)
         baseline = open
@@ -145,5 +158,18 @@ public final class MemoryProfiler: AllocationObserver {
             if event.delta > 0 { alive[event.id] = madeInWindow[event.id] } else { alive.removeValue(forKey: event.id) }
         }
         return Array(alive.values)
+    }
+}
+
+extension MemoryCategory {
+    /// A dense index for per-category arrays.
+    var slot: Int {
+        switch self {
+        case .parameter: 0
+        case .gradient: 1
+        case .activation: 2
+        case .optimizerState: 3
+        case .workspace: 4
+        }
     }
 }
