@@ -13,6 +13,9 @@ public struct TolerancePolicy: Sendable {
     public let limits: @Sendable (DType, Int) -> Limits
     /// The floor of a tensor's gradient norm, as a fraction of the whole model's.
     public let gradientFloor: Double
+    /// With a Float64 reference: a gradient may differ by this many times the error of
+    /// Float32 full storage itself (see `Verification.compare`).
+    public var noiseFactor = 4.0
 
     public func tolerance(dtype: DType, depth: Int) -> Limits { limits(dtype, depth) }
 

@@ -18,11 +18,13 @@ public struct VerificationReport: Sendable, Encodable {
         public let error: TensorError
         /// ||g_tested - g_full|| / max(||g_full||, floor): what the tolerance applies to.
         public let scaledError: Double
+        /// When measured: the same error of Float32 full storage against Float64.
+        public let float32Noise: Double?
         public let passed: Bool
 
         enum CodingKeys: String, CodingKey {
             case name, kind, error, passed
-            case gradientNorm = "gradient_norm", scaledError = "scaled_error"
+            case gradientNorm = "gradient_norm", scaledError = "scaled_error", float32Noise = "float32_noise"
         }
     }
 
@@ -46,6 +48,8 @@ public struct VerificationReport: Sendable, Encodable {
     public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
     /// The largest gradient error as the tolerance sees it (floored norms).
     public var maxGradScaledError: Double { parameters.map(\.scaledError).maxOrNaN }
+    /// The largest per-tensor error of Float32 full storage against Float64, when measured (else 0).
+    public var maxFloat32Noise: Double { parameters.compactMap(\.float32Noise).max() ?? 0 }
     public var fdMaxRelError: Double { finiteDifferences.map(\.relError).maxOrNaN }
 
     public var passed: Bool {

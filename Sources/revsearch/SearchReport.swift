@@ -3,6 +3,7 @@ import Profiler
 import Reversible
 import Search
 import TensorCore
+import Verifier
 
 /// The charts and the one-page HTML report of a search run, made from RUN's logs (so a
 /// resumed run's report covers the whole search): softmax(alpha) per node over steps,
@@ -35,7 +36,9 @@ struct SearchReport {
             let x = checks.map { Double($0[0]) ?? .nan }
             let column = { (i: Int) in checks.map { Double($0[i]) ?? .nan } }
             let svg = SVGChart.series(title: "Verification: reconstruction vs full storage", x: x,
-                                      series: [("layer inputs (max rel. error)", column(2)), ("gradients (max scaled error)", column(4))],
+                                      series: [("layer inputs (max rel. error)", column(2)), ("gradients (max scaled error)", column(4)),
+                                               ("\(Int(TolerancePolicy.standard.noiseFactor))x Float32 storage's own gradient error (max)",
+                                                column(8).map { $0 * TolerancePolicy.standard.noiseFactor })],
                                       xLabel: "search step", valueLabel: "error (log scale)", logScale: true,
                                       horizontalLines: [("input limit", column(6).last ?? .nan), ("gradient limit", column(7).last ?? .nan)])
             let failed = checks.filter { $0.last != "true" }.count

@@ -133,12 +133,14 @@ struct SearchRun {
             try logs.alphas(step: step, nodes: nodes)
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
-                let report = Verification.compare(model, batch: last.batch, mode: checked, dropoutKey: last.dropoutKey).report
+                let report = try Verification.compare(model, batch: last.batch, mode: checked, dropoutKey: last.dropoutKey,
+                                                      float64Reference: true, faults: s.faults).report
                 try logs.verification(step: step, report: report)
                 outcome.verifications.append(VerificationRow(step: step, report: report))
                 progress.message("step \(step): verified \(checked) against full storage: layer inputs \(sci(report.maxActivationRelError)) "
                                  + "(limit \(sci(report.tolerance.activation))), gradients \(sci(report.maxGradScaledError)) "
-                                 + "(limit \(sci(report.tolerance.gradient))): \(report.passed ? "passed" : "FAILED")")
+                                 + "(limit \(sci(report.tolerance.gradient)), or \(fixed(TolerancePolicy.standard.noiseFactor, 0))x Float32 storage's own "
+                                 + "error, at most \(sci(report.maxFloat32Noise))): \(report.passed ? "passed" : "FAILED")")
                 if !report.passed {
                     try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
                     throw CLIError("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
@@ -201,7 +203,8 @@ struct SearchRun {
                 + "(limit \(sci(report.tolerance.activation)))"
         }
         if let parameter = report.parameters.filter({ !$0.passed }).max(by: { $0.scaledError < $1.scaledError }) {
-            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) (limit \(sci(report.tolerance.gradient)))"
+            let noise = parameter.float32Noise.map { "; Float32 full storage is off by \(sci($0))" } ?? ""
+            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) (limit \(sci(report.tolerance.gradient))\(noise))"
         }
         return "loss differs by \(sci(report.lossDifference)) between full storage and \(report.mode)"
     }
