@@ -66,12 +66,12 @@ public enum Verification {
         return compared.report.with(finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
     }
 
-    /// Float32 full-storage gradients of `model` against its Float64 twin (same weights,
-    /// batch and dropout masks): per tensor, the rounding error that storing every
-    /// activation already has, in the units of the gradient tolerance.
-    public static func float32Noise(of model: ReversibleTransformer, fullGradients: [[Double]], batch: Seq2SeqBatch, dropoutKey: UInt64,
-                                    registry: OpRegistry = .standard, faults: InjectedFaults = [],
-                                    policy: TolerancePolicy = .standard) throws -> [Double] {
+    /// The same check on a Float64 twin of `model` (same weights, batch and dropout masks):
+    /// whether reconstruction equals full storage exactly on this data (the algorithm), and
+    /// per tensor how far Float32 full storage is from Float64 (the arithmetic).
+    public static func float64Reference(of model: ReversibleTransformer, fullGradients: [[Double]], batch: Seq2SeqBatch, mode: BackpropMode,
+                                        dropoutKey: UInt64, registry: OpRegistry = .standard, faults: InjectedFaults = [],
+                                        policy: TolerancePolicy = .standard) throws -> VerificationReport.Float64Reference {
         var config = model.config
         config.dtype = .float64
         let twin = try ReversibleTransformer(config, registry: registry, faults: faults)
@@ -80,26 +80,25 @@ public enum Verification {
             let pointer = target.tensor.pointer(Double.self)
             for i in values.indices { pointer[i] = values[i] }
         }
-        twin.trainingStep(batch, mode: .full, dropoutKey: dropoutKey)
-        let exact = twin.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
-        return compareGradients(names: model.parameters.map(\.name), tested: fullGradients, full: exact,
-                                tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError)
+        let (report, exact) = try compare(twin, batch: batch, mode: mode, dropoutKey: dropoutKey, policy: policy)
+        let noise = compareGradients(names: model.parameters.map(\.name), tested: fullGradients, full: exact,
+                                     tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError)
+        return .init(maxActivationRelError: report.maxActivationRelError, maxGradScaledError: report.maxGradScaledError,
+                     exact: report.passed, float32Noise: noise)
     }
 
     /// The same step of `model` on `batch` with full storage and with `mode`: every layer
     /// input, every gradient and the loss compared under `policy`. Leaves no gradients behind.
     /// What a search runs every N steps on its current weights (no finite differences there).
     ///
-    /// With `float64Reference` (Float32 models), each gradient may also differ by up to
-    /// `policy.noiseFactor` times the largest rounding error of Float32 full storage on the
-    /// same batch, measured per tensor against a Float64 twin. The depth-scaled limits were
-    /// fitted on a 3-sentence synthetic batch; a real batch of thousands of tokens sums more
-    /// terms into every weight gradient, and a ReLU gate or a max-pooling choice that sits
-    /// within rounding of its kink flips between any two computations of it: Float32 full
-    /// storage itself is then off by 1e-5..1e-4 on some tensor. Which tensor a flip lands on
-    /// is chance, so the allowance is the model's largest, not the tensor's own. Real faults
-    /// (a wrong inverse, unreplayed dropout, a dropped alpha gradient) give errors of 1e-1
-    /// and more, far above it.
+    /// With `float64Reference` (Float32 models) a Float64 twin runs the same check. A
+    /// gradient over its depth-scaled limit then still passes if the twin's reconstruction
+    /// equals its full storage to 1e-10 (the algorithm is exact on this batch) and the
+    /// Float32 error stays under `policy.float32Cap`. The limits were fitted on a 3-sentence
+    /// synthetic batch; a real batch of thousands of tokens sums many more terms into each
+    /// weight gradient, and where they cancel, the 2e-7 error of reconstructed inputs grows
+    /// to 1e-4 in the sum (measured: Multi30k, d = 240, step 50, one conv3 weight). The
+    /// injected faults break the Float64 check itself, by 1e-1 and more.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64,
                                policy: TolerancePolicy = .standard, float64Reference: Bool = false, registry: OpRegistry = .standard,
                                faults: InjectedFaults = []) throws -> (report: VerificationReport, fullGradients: [[Double]]) {
@@ -130,19 +129,20 @@ public enum Verification {
             }
         }
         model.zeroGradients()
-        let noise = float64Reference && config.dtype == .float32
-            ? try float32Noise(of: model, fullGradients: fullGradients, batch: batch, dropoutKey: dropoutKey, registry: registry,
-                               faults: faults, policy: policy) : nil
+        let reference = float64Reference && config.dtype == .float32
+            ? try self.float64Reference(of: model, fullGradients: fullGradients, batch: batch, mode: mode, dropoutKey: dropoutKey,
+                                        registry: registry, faults: faults, policy: policy) : nil
         let parameters = compareGradients(names: model.parameters.map(\.name), tested: testedGradients, full: fullGradients,
                                           tolerance: tolerance.gradient, floorFraction: policy.gradientFloor,
-                                          noise: noise, noiseFactor: policy.noiseFactor)
+                                          reference: reference, float32Cap: policy.float32Cap)
         let lossDifference = abs(testedLoss - fullLoss)
         let lossPassed = lossDifference <= tolerance.gradient * max(abs(fullLoss), 1)
         let report = VerificationReport(
             dtype: config.dtype, depth: depth, mode: mode.description, tolerance: tolerance,
             lossFull: fullLoss, lossTested: testedLoss, lossDifference: lossDifference, lossPassed: lossPassed,
             layers: layers, parameters: parameters, finiteDifferences: [],
-            causality: CausalityCheck.Result(maxLeak: 0, positionsChecked: 0, passed: true), float32Noise: nil)
+            causality: CausalityCheck.Result(maxLeak: 0, positionsChecked: 0, passed: true), float32Noise: nil,
+            float64Reference: reference)
         return (report, fullGradients)
     }
 
@@ -151,7 +151,8 @@ public enum Verification {
     /// millionth of the model's (attention queries and keys deep in a stack) has a relative
     /// error made of rounding alone, in full storage as much as in reconstruction.
     static func compareGradients(names: [String], tested: [[Double]], full: [[Double]], tolerance: Double,
-                                 floorFraction: Double, noise: [Double]? = nil, noiseFactor: Double = 0) -> [VerificationReport.ParameterRow] {
+                                 floorFraction: Double, reference: VerificationReport.Float64Reference? = nil,
+                                 float32Cap: Double = 0) -> [VerificationReport.ParameterRow] {
         let norms = full.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let globalNorm = norms.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let floor = floorFraction * globalNorm
@@ -159,9 +160,9 @@ public enum Verification {
             let error = TensorError(tested[i], reference: full[i])
             let difference = error.relativeError * (norms[i] > 0 ? norms[i] : 1)
             let scaled = norms[i] > 0 || floor > 0 ? difference / max(norms[i], floor) : difference
-            let limit = max(tolerance, noiseFactor * (noise?.max() ?? 0))
+            let limit = reference?.exact == true ? max(tolerance, float32Cap) : tolerance
             return .init(name: names[i], kind: kind(of: names[i]), gradientNorm: norms[i], error: error,
-                         scaledError: scaled, float32Noise: noise?[i], passed: scaled <= limit)
+                         scaledError: scaled, float32Noise: reference?.float32Noise[i], passed: scaled <= limit)
         }
     }
 

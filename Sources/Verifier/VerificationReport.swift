@@ -28,6 +28,22 @@ public struct VerificationReport: Sendable, Encodable {
         }
     }
 
+    /// A Float32 check's Float64 twin on the same weights, batch and dropout masks.
+    public struct Float64Reference: Sendable, Encodable {
+        /// The twin's reconstruction against its full storage.
+        public let maxActivationRelError: Double
+        public let maxGradScaledError: Double
+        /// Within the Float64 limits (1e-10): the algorithm is exact on this batch.
+        public let exact: Bool
+        /// Per parameter tensor: Float32 full storage against Float64 full storage.
+        public let float32Noise: [Double]
+
+        enum CodingKeys: String, CodingKey {
+            case exact
+            case maxActivationRelError = "max_activation_rel_error", maxGradScaledError = "max_grad_scaled_error"
+        }
+    }
+
     public let dtype: DType
     public let depth: Int
     public let mode: String
@@ -43,6 +59,8 @@ public struct VerificationReport: Sendable, Encodable {
     /// Float32 runs that asked for it: the largest scaled gradient error of Float32 full
     /// storage against Float64 full storage (the rounding floor any Float32 run has).
     public let float32Noise: Double?
+    /// Checks during a search: the same check on a Float64 twin.
+    public let float64Reference: Float64Reference?
 
     public var maxActivationRelError: Double { layers.map(\.error.relativeError).maxOrNaN }
     public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
@@ -61,7 +79,7 @@ public struct VerificationReport: Sendable, Encodable {
         case passed, dtype, depth, mode, tolerance, layers, parameters, causality
         case maxActivationRelError = "max_activation_rel_error", maxGradRelError = "max_grad_rel_error"
         case fdMaxRelError = "fd_max_rel_error", finiteDifferences = "finite_differences"
-        case maxGradScaledError = "max_grad_scaled_error", float32Noise = "float32_noise_grad_error"
+        case maxGradScaledError = "max_grad_scaled_error", float32Noise = "float32_noise_grad_error", float64Reference = "float64_reference"
         case lossFull = "loss_full", lossTested = "loss_tested", lossDifference = "loss_difference", lossPassed = "loss_passed"
     }
 
@@ -85,15 +103,18 @@ public struct VerificationReport: Sendable, Encodable {
         try c.encode(parameters, forKey: .parameters)
         try c.encode(finiteDifferences, forKey: .finiteDifferences)
         try c.encode(causality, forKey: .causality)
+        try c.encodeIfPresent(float64Reference, forKey: .float64Reference)
     }
 
     public init(dtype: DType, depth: Int, mode: String, tolerance: TolerancePolicy.Limits, lossFull: Double, lossTested: Double,
                 lossDifference: Double, lossPassed: Bool, layers: [LayerRow], parameters: [ParameterRow],
-                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?) {
+                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?,
+                float64Reference: Float64Reference? = nil) {
         self.dtype = dtype; self.depth = depth; self.mode = mode; self.tolerance = tolerance
         self.lossFull = lossFull; self.lossTested = lossTested; self.lossDifference = lossDifference; self.lossPassed = lossPassed
         self.layers = layers; self.parameters = parameters; self.finiteDifferences = finiteDifferences; self.causality = causality
         self.float32Noise = float32Noise
+        self.float64Reference = float64Reference
     }
 }
 
@@ -102,7 +123,8 @@ extension VerificationReport {
     func with(finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?) -> VerificationReport {
         VerificationReport(dtype: dtype, depth: depth, mode: mode, tolerance: tolerance, lossFull: lossFull, lossTested: lossTested,
                            lossDifference: lossDifference, lossPassed: lossPassed, layers: layers, parameters: parameters,
-                           finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise)
+                           finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise,
+                           float64Reference: float64Reference)
     }
 }
 
