@@ -22,9 +22,9 @@ public final class MemoryBudget: AllocationObserver {
 
         public var description: String {
             let place = scope.isEmpty ? "outside any layer" : "layer \(layer) (scope \(scope))"
-            let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c) \(SVGChart.bytesText(Double($0)))" : nil } }
+            let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c.rawValue) \(SVGChart.bytesText(Double($0)))" : nil } }
             return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded in \(place) during \(phase): "
-                + "\(requestedBytes) bytes of \(category) asked for with \(liveBytes) bytes live (\(parts.joined(separator: ", ")))"
+                + "\(requestedBytes) bytes of \(category.rawValue) asked for with \(liveBytes) bytes live (\(parts.joined(separator: ", ")))"
         }
     }
 

@@ -28,7 +28,7 @@ struct BudgetBench: ParsableCommand {
     @Option(help: "Tokens per batch.") var maxTokens = 2048
     @Option(help: "d moves in multiples of this (24: divisible by 2 and 3 splits, 4 heads per split).") var granularity = 24
     @Option(help: "Largest d tried.") var limit = 2400
-    @Option(help: "Steps timed per mode at the common d.") var timedSteps = 6
+    @Option(help: "Steps timed per mode at the common d (0: no timing).") var timedSteps = 6
     @Option(help: "OpenBLAS threads.") var threads = 2
 
     struct Probe {
@@ -58,7 +58,7 @@ struct BudgetBench: ParsableCommand {
             largest[mode] = low * granularity
             print("\(mode): largest d under \(budget) = \(low * granularity)" + (lastFail.isEmpty ? "" : "; at d = \(high * granularity): \(lastFail)"))
         }
-        guard let common = largest.values.min(), common > 0 else { return }
+        guard timedSteps > 0, let common = largest.values.min(), common > 0 else { return }
         print("search step time at d = \(common) (\(timedSteps) steps, median):")
         var medians: [String: Double] = [:]
         for mode in modeList {
