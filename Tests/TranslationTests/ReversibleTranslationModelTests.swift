@@ -57,22 +57,12 @@ import Translation
     /// repeats the uninterrupted run's losses exactly, across an epoch boundary; the
     /// checkpoint says it holds a reversible model, with its mode and genotype.
     @Test func resumedRunRepeatsTheUninterruptedLosses() throws {
-        let uninterrupted = Self.trainer()
-        for _ in 0..<14 { uninterrupted.trainStep() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resume-rev-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var first: Trainer? = Self.trainer()
-        for _ in 0..<6 { first!.trainStep() }
-        try first!.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
-            .save(directory: directory, name: "checkpoint", parameters: first!.model.parameters, optimizer: first!.optimizer)
-        let before = first!.losses
-        first = nil
-        let record = try Checkpoint.load(directory + "/checkpoint.json")
-        #expect(record.model == .reversible(Self.setup()))
-        let resumed = Self.trainer(try #require(Self.reversibleSetup(record.model)))
-        try resumed.resume(from: record, directory: directory)
-        for _ in 0..<8 { resumed.trainStep() }
-        #expect(before + resumed.losses == uninterrupted.losses)
+        let run = try InterruptedRun(stopAfter: 6, total: 14, make: { Self.trainer() }) { record in
+            Self.trainer(try #require(Self.reversibleSetup(record.model)))
+        }
+        #expect(run.checkpoint.model == .reversible(Self.setup()))
+        let (uninterrupted, resumed) = (run.uninterrupted, run.resumed)
+        #expect(run.losses == uninterrupted.losses)
         #expect(resumed.epoch >= 1, "the run crossed an epoch boundary")
         #expect(uninterrupted.losses.allSatisfy { $0.isFinite })
     }

@@ -25,20 +25,9 @@ import Translation
     /// process was killed) computes exactly the losses of an uninterrupted run, across an
     /// epoch boundary.
     @Test func resumedRunRepeatsTheUninterruptedLosses() throws {
-        let uninterrupted = Self.trainer()
-        for _ in 0..<14 { uninterrupted.trainStep() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var first: Trainer? = Self.trainer()
-        for _ in 0..<6 { first!.trainStep() }
-        try first!.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
-            .save(directory: directory, name: "checkpoint", parameters: first!.model.parameters, optimizer: first!.optimizer)
-        let before = first!.losses
-        first = nil
-        let resumed = Self.trainer()
-        try resumed.resume(from: try Checkpoint.load(directory + "/checkpoint.json"), directory: directory)
-        for _ in 0..<8 { resumed.trainStep() }
-        #expect(before + resumed.losses == uninterrupted.losses)
+        let run = try InterruptedRun(stopAfter: 6, total: 14, make: { Self.trainer() }, rebuild: { _ in Self.trainer() })
+        let (uninterrupted, resumed) = (run.uninterrupted, run.resumed)
+        #expect(run.losses == uninterrupted.losses)
         #expect(resumed.epoch >= 1, "the run crossed an epoch boundary")
         #expect(uninterrupted.losses.last! < uninterrupted.losses.first!, "it learns")
     }
