@@ -94,11 +94,13 @@ public enum Verification {
     /// With `float64Reference` (Float32 models) a Float64 twin runs the same check. A
     /// gradient over its depth-scaled limit then still passes if the twin's reconstruction
     /// equals its full storage to 1e-10 (the algorithm is exact on this batch) and the
-    /// Float32 error stays under `policy.float32Cap`. The limits were fitted on a 3-sentence
-    /// synthetic batch; a real batch of thousands of tokens sums many more terms into each
-    /// weight gradient, and where they cancel, the 2e-7 error of reconstructed inputs grows
-    /// to 1e-4 in the sum (measured: Multi30k, d = 240, step 50, one conv3 weight). The
-    /// injected faults break the Float64 check itself, by 1e-1 and more.
+    /// Float32 error is no larger than `policy.float32Cap` or than the largest error of
+    /// Float32 full storage itself against Float64 on the batch. The limits were fitted on a
+    /// 3-sentence synthetic batch; a real batch of thousands of tokens sums many more terms
+    /// into each weight gradient, and where they cancel, rounding grows in the sum: on
+    /// Multi30k (d = 240) reconstruction was off by 1.4e-4 at step 50 (storage 1.1e-5) and
+    /// by 1.0e-3 at step 400 (storage itself 5.1e-3), the twin exact to 7e-15 both times.
+    /// The injected faults break the Float64 check itself, by 1e-1 and more.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64,
                                policy: TolerancePolicy = .standard, float64Reference: Bool = false, registry: OpRegistry = .standard,
                                faults: InjectedFaults = []) throws -> (report: VerificationReport, fullGradients: [[Double]]) {
@@ -160,7 +162,7 @@ public enum Verification {
             let error = TensorError(tested[i], reference: full[i])
             let difference = error.relativeError * (norms[i] > 0 ? norms[i] : 1)
             let scaled = norms[i] > 0 || floor > 0 ? difference / max(norms[i], floor) : difference
-            let limit = reference?.exact == true ? max(tolerance, float32Cap) : tolerance
+            let limit = reference?.exact == true ? max(tolerance, float32Cap, reference!.float32Noise.max() ?? 0) : tolerance
             return .init(name: names[i], kind: kind(of: names[i]), gradientNorm: norms[i], error: error,
                          scaledError: scaled, float32Noise: reference?.float32Noise[i], passed: scaled <= limit)
         }

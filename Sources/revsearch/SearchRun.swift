@@ -200,8 +200,9 @@ struct SearchRun {
     static func reference(_ report: VerificationReport) -> String {
         guard let twin = report.float64Reference else { return "" }
         return "; in Float64 on the same batch and weights reconstruction matches full storage to \(sci(twin.maxGradScaledError))"
-            + (twin.exact ? ", so Float32 may differ up to \(sci(TolerancePolicy.standard.float32Cap))" : ", OVER the Float64 limit")
             + "; Float32 full storage is itself off by up to \(sci(report.maxFloat32Noise))"
+            + (twin.exact ? ", so Float32 may differ up to \(sci(max(TolerancePolicy.standard.float32Cap, report.maxFloat32Noise)))"
+                : ", and the Float64 check FAILS")
     }
 
     /// The largest offending error of a failed verification, named.
