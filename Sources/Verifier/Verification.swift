@@ -69,7 +69,8 @@ public enum Verification {
     /// The same check on a Float64 twin of `model` (same weights, batch and dropout masks):
     /// whether reconstruction equals full storage exactly on this data (the algorithm), and
     /// per tensor how far Float32 full storage is from Float64 (the arithmetic).
-    public static func float64Reference(of model: ReversibleTransformer, fullGradients: [[Double]], batch: Seq2SeqBatch, mode: BackpropMode,
+    public static func float64Reference(of model: ReversibleTransformer, fullGradients: [[Double]], testedGradients: [[Double]],
+                                        batch: Seq2SeqBatch, mode: BackpropMode,
                                         dropoutKey: UInt64, registry: OpRegistry = .standard, faults: InjectedFaults = [],
                                         policy: TolerancePolicy = .standard) throws -> VerificationReport.Float64Reference {
         var config = model.config
@@ -81,10 +82,13 @@ public enum Verification {
             for i in values.indices { pointer[i] = values[i] }
         }
         let (report, exact) = try compare(twin, batch: batch, mode: mode, dropoutKey: dropoutKey, policy: policy)
-        let noise = compareGradients(names: model.parameters.map(\.name), tested: fullGradients, full: exact,
-                                     tolerance: .infinity, floorFraction: policy.gradientFloor).map(\.scaledError)
+        let names = model.parameters.map(\.name)
+        let noise = compareGradients(names: names, tested: fullGradients, full: exact, tolerance: .infinity,
+                                     floorFraction: policy.gradientFloor).map(\.scaledError)
+        let tested = compareGradients(names: names, tested: testedGradients, full: exact, tolerance: .infinity,
+                                      floorFraction: policy.gradientFloor).map(\.scaledError)
         return .init(maxActivationRelError: report.maxActivationRelError, maxGradScaledError: report.maxGradScaledError,
-                     exact: report.passed, float32Noise: noise)
+                     exact: report.passed, float32Noise: noise, testedError: tested)
     }
 
     /// The same step of `model` on `batch` with full storage and with `mode`: every layer
@@ -94,12 +98,15 @@ public enum Verification {
     /// With `float64Reference` (Float32 models) a Float64 twin runs the same check. A
     /// gradient over its depth-scaled limit then still passes if the twin's reconstruction
     /// equals its full storage to 1e-10 (the algorithm is exact on this batch) and the
-    /// Float32 error is no larger than `policy.float32Cap` or than the largest error of
-    /// Float32 full storage itself against Float64 on the batch. The limits were fitted on a
+    /// Float32 error — against Float32 full storage, or against Float64 itself — is no
+    /// larger than `policy.float32Cap` or than the largest error of Float32 full storage
+    /// against Float64 on the batch. The limits were fitted on a
     /// 3-sentence synthetic batch; a real batch of thousands of tokens sums many more terms
     /// into each weight gradient, and where they cancel, rounding grows in the sum: on
     /// Multi30k (d = 240) reconstruction was off by 1.4e-4 at step 50 (storage 1.1e-5) and
-    /// by 1.0e-3 at step 400 (storage itself 5.1e-3), the twin exact to 7e-15 both times.
+    /// by 1.0e-3 at step 400 (storage itself 5.1e-3), and at step 750 by exactly Float32
+    /// storage's own 4.6e-3 (storage, not reconstruction, was the odd one out), the twin
+    /// exact to 7e-15 every time.
     /// The injected faults break the Float64 check itself, by 1e-1 and more.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64,
                                policy: TolerancePolicy = .standard, float64Reference: Bool = false, registry: OpRegistry = .standard,
@@ -132,7 +139,8 @@ public enum Verification {
         }
         model.zeroGradients()
         let reference = float64Reference && config.dtype == .float32
-            ? try self.float64Reference(of: model, fullGradients: fullGradients, batch: batch, mode: mode, dropoutKey: dropoutKey,
+            ? try self.float64Reference(of: model, fullGradients: fullGradients, testedGradients: testedGradients, batch: batch,
+                                        mode: mode, dropoutKey: dropoutKey,
                                         registry: registry, faults: faults, policy: policy) : nil
         let parameters = compareGradients(names: model.parameters.map(\.name), tested: testedGradients, full: fullGradients,
                                           tolerance: tolerance.gradient, floorFraction: policy.gradientFloor,
@@ -162,9 +170,15 @@ public enum Verification {
             let error = TensorError(tested[i], reference: full[i])
             let difference = error.relativeError * (norms[i] > 0 ? norms[i] : 1)
             let scaled = norms[i] > 0 || floor > 0 ? difference / max(norms[i], floor) : difference
-            let limit = reference?.exact == true ? max(tolerance, float32Cap, reference!.float32Noise.max() ?? 0) : tolerance
+            var passed = scaled <= tolerance
+            if let reference, reference.exact {
+                // Either Float32 storage is the one off (a kink decided the other way in
+                // it than in both reconstruction and Float64), or reconstruction is.
+                let limit = max(tolerance, float32Cap, reference.float32Noise.max() ?? 0)
+                passed = scaled <= limit || reference.testedError[i] <= limit
+            }
             return .init(name: names[i], kind: kind(of: names[i]), gradientNorm: norms[i], error: error,
-                         scaledError: scaled, float32Noise: reference?.float32Noise[i], passed: scaled <= limit)
+                         scaledError: scaled, float32Noise: reference?.float32Noise[i], passed: passed)
         }
     }
 

@@ -37,6 +37,8 @@ public struct VerificationReport: Sendable, Encodable {
         public let exact: Bool
         /// Per parameter tensor: Float32 full storage against Float64 full storage.
         public let float32Noise: [Double]
+        /// Per parameter tensor: the Float32 mode under test against Float64 full storage.
+        public let testedError: [Double]
 
         enum CodingKeys: String, CodingKey {
             case exact
