@@ -31,7 +31,8 @@ public final class MemoryBudget: AllocationObserver {
     public let budget: Int
     public private(set) var liveBytes = 0
     public private(set) var peakBytes = 0
-    private var liveByCategory: [MemoryCategory: Int] = [:]
+    /// Live bytes by `MemoryCategory.slot`: an array on the allocation path.
+    private var liveBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
     /// Called once, before the allocation that would go over; must not return to let it
     /// proceed silently (the default prints and exits).
     public var onExceeded: (Violation) -> Never = { violation in
@@ -47,16 +48,17 @@ public final class MemoryBudget: AllocationObserver {
         if liveBytes + event.bytes > budget {
             let path = event.scope.path
             onExceeded(Violation(budget: budget, liveBytes: liveBytes, requestedBytes: event.bytes, category: event.category, scope: path,
-                                 layer: MemoryProfiler.layerName(ofPath: path), phase: event.phase, liveByCategory: liveByCategory))
+                                 layer: MemoryProfiler.layerName(ofPath: path), phase: event.phase,
+                                 liveByCategory: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, liveBySlot[$0.slot]) })))
         }
         liveBytes += event.bytes
         peakBytes = max(peakBytes, liveBytes)
-        liveByCategory[event.category, default: 0] += event.bytes
+        liveBySlot[event.category.slot] += event.bytes
     }
 
     public func freed(_ event: AllocationEvent) {
         liveBytes -= event.bytes
-        liveByCategory[event.category, default: 0] -= event.bytes
+        liveBySlot[event.category.slot] -= event.bytes
     }
 
     /// "2GiB", "1.5 GB", "512MiB", "1000000": bytes (binary units for KiB/MiB/GiB and K/M/G,

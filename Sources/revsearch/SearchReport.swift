@@ -76,9 +76,8 @@ struct SearchReport {
             guard let step = Int(row[0]), let w = Double(row[3]) else { continue }
             let (node, op) = (row[1], row[2])
             if ops[node] == nil { nodes.append(node); ops[node] = [] }
-            if weights[node]?[step] == nil { weights[node, default: [:]][step] = [:] }
-            if weights[node]![step]![op] == nil && !(ops[node]!.contains(op)) { ops[node]!.append(op) }
-            weights[node]![step]![op] = w
+            if !ops[node]!.contains(op) { ops[node]!.append(op) }
+            weights[node, default: [:]][step, default: [:]][op] = w
             if steps.last != step { steps.append(step) }
         }
         return nodes.map { node in

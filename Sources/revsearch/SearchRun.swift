@@ -141,7 +141,7 @@ struct SearchRun {
                                  + "(limit \(sci(report.tolerance.activation))), gradients \(sci(report.maxGradScaledError)) "
                                  + "(limit \(sci(report.tolerance.gradient))\(SearchRun.reference(report))): \(report.passed ? "passed" : "FAILED")")
                 if !report.passed {
-                    try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+                    try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
                     throw CLIError("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
                                    + "(checkpoint at step \(step), logs and report in \(s.out))")
                 }
@@ -156,13 +156,13 @@ struct SearchRun {
         }
         progress.end()
         if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
-        try finish(search, vocabularyFile: "vocab.json", outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+        try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
         return outcome
     }
 
     /// Checkpoint, genotype and report: what every ending (limit reached, verification
     /// failure) leaves in RUN.
-    func finish(_ search: BilevelSearch, vocabularyFile: String, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]]) throws {
+    func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]]) throws {
         try save(search)
         let genotype = Genotype.derive(from: search.model)
         try genotype.save(to: paths.genotype)
