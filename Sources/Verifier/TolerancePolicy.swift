@@ -14,10 +14,14 @@ public struct TolerancePolicy: Sendable {
     /// The floor of a tensor's gradient norm, as a fraction of the whole model's.
     public let gradientFloor: Double
     /// With a Float64 reference that proves the algorithm exact on the batch: a Float32
-    /// gradient error accepted whatever Float32 storage's own error (see
-    /// `Verification.compare`). 1e-3 is where Float32 full storage itself stands at depth
-    /// 16 (README "Float32 drift"), far below what changes an Adam step.
-    public var float32Cap = 1e-3
+    /// gradient error accepted whatever Float32 storage's own error on that batch (see
+    /// `Verification.compare`). On Multi30k batches (d = 240, 2048 tokens) Float32 full
+    /// storage itself was off from Float64 by up to 6.4e-3 (search step 500), 5.1e-3 and
+    /// 4.6e-3; a kink (ReLU, max pooling) decided differently in one computation moves
+    /// one tensor's gradient by that much, in storage or in reconstruction alike. 1e-2
+    /// stays far below what changes an Adam step, and far below Float32 reconstruction's
+    /// real failure, compounding error in deep stacks (1.5e-1 at depth 32).
+    public var float32Cap = 1e-2
 
     public func tolerance(dtype: DType, depth: Int) -> Limits { limits(dtype, depth) }
 

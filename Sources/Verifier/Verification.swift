@@ -106,7 +106,10 @@ public enum Verification {
     /// Multi30k (d = 240) reconstruction was off by 1.4e-4 at step 50 (storage 1.1e-5) and
     /// by 1.0e-3 at step 400 (storage itself 5.1e-3), and at step 750 by exactly Float32
     /// storage's own 4.6e-3 (storage, not reconstruction, was the odd one out), the twin
-    /// exact to 7e-15 every time.
+    /// exact to 7e-15 every time. At step 800 of a later search reconstruction was the odd
+    /// one out (1.7e-3 on one dynconv7 kernel predictor, storage 1.9e-5 from Float64, every
+    /// layer input within 2.8e-7): hence the cap of 1e-2, Float32 storage's own reach on
+    /// such batches (`TolerancePolicy.float32Cap`); layer inputs keep their strict limits.
     /// The injected faults break the Float64 check itself, by 1e-1 and more.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64,
                                policy: TolerancePolicy = .standard, float64Reference: Bool = false, registry: OpRegistry = .standard,
