@@ -163,7 +163,9 @@ public enum Verification {
     /// floor = floorFraction · ||g|| of the whole model: a tensor whose gradient is a
     /// millionth of the model's (attention queries and keys deep in a stack) has a relative
     /// error made of rounding alone, in full storage as much as in reconstruction.
-    static func compareGradients(names: [String], tested: [[Double]], full: [[Double]], tolerance: Double,
+    /// Public so that the rule for Float32 against an exact Float64 twin is testable on
+    /// numbers chosen to sit either side of each limit.
+    public static func compareGradients(names: [String], tested: [[Double]], full: [[Double]], tolerance: Double,
                                  floorFraction: Double, reference: VerificationReport.Float64Reference? = nil,
                                  float32Cap: Double = 0) -> [VerificationReport.ParameterRow] {
         let norms = full.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }

@@ -40,6 +40,12 @@ public struct VerificationReport: Sendable, Encodable {
         /// Per parameter tensor: the Float32 mode under test against Float64 full storage.
         public let testedError: [Double]
 
+        public init(maxActivationRelError: Double, maxGradScaledError: Double, exact: Bool, float32Noise: [Double],
+                    testedError: [Double]) {
+            self.maxActivationRelError = maxActivationRelError; self.maxGradScaledError = maxGradScaledError
+            self.exact = exact; self.float32Noise = float32Noise; self.testedError = testedError
+        }
+
         enum CodingKeys: String, CodingKey {
             case exact
             case maxActivationRelError = "max_activation_rel_error", maxGradScaledError = "max_grad_scaled_error"
