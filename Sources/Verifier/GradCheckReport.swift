@@ -19,6 +19,11 @@ public struct GradCheckReport: Sendable, Codable {
     /// Worst absolute and relative errors over all rows.
     public var maxAbsError: Double { ops.map(\.maxAbsError).max() ?? 0 }
     public var maxRelError: Double { ops.map(\.maxRelError).max() ?? 0 }
+    /// The largest Float32 error as a fraction of its bound (forward or gradient): under 1 passes.
+    public var maxFloat32BoundFraction: Double {
+        ops.map { max($0.float32.forwardError / $0.float32.forwardBound, $0.float32.gradientError / $0.float32.gradientBound) }
+            .maxOrNaN
+    }
     /// Distinct op names checked.
     public var distinctOps: Int { Set(ops.map(\.op)).count }
 }

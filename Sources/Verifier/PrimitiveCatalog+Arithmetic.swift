@@ -15,7 +15,10 @@ extension PrimitiveCatalog {
         let binaries: [(String, (Tensor, Tensor) -> Tensor)] = [("add", add), ("sub", sub), ("mul", mul)]
         for (name, op) in binaries {
             for (sa, sb, mode) in broadcastPairs {
+                // Forward one rounding; backward reduces the broadcast operand's gradient.
+                let (na, nb) = (sa.reduce(1, *), sb.reduce(1, *))
                 rows.append(GradCheckCase(op: name, shape: describe(("a", sa), ("b", sb)), mode: mode,
+                                          roundings: 2 + max(na, nb) / min(na, nb),
                                           inputs: { [variable(sa, &$0), variable(sb, &$0)] },
                                           function: { op($0[0], $0[1]) }))
             }
@@ -23,12 +26,13 @@ extension PrimitiveCatalog {
         for (x, mode) in [([3, 4], GradCheckMode.jacobian), ([1, 1], .jacobian), ([2, 7, 16], .directional)] {
             let f = x.last!
             rows.append(GradCheckCase(op: "bias", shape: describe(("x", x), ("b", [f])), mode: mode,
+                                      roundings: 2 + x.reduce(1, *) / f,
                                       inputs: { [variable(x, &$0), variable([f], &$0)] },
                                       function: { addBias($0[0], $0[1]) }))
         }
-        rows.append(GradCheckCase(op: "scale", shape: describe(("x", [2, 3])), mode: .jacobian,
+        rows.append(GradCheckCase(op: "scale", shape: describe(("x", [2, 3])), mode: .jacobian, roundings: 2,
                                   inputs: { [variable([2, 3], &$0)] }, function: { scale($0[0], -0.7) }))
-        rows.append(GradCheckCase(op: "sum", shape: describe(("x", [2, 3])), mode: .jacobian,
+        rows.append(GradCheckCase(op: "sum", shape: describe(("x", [2, 3])), mode: .jacobian, roundings: 7,
                                   inputs: { [variable([2, 3], &$0)] }, function: { sum($0[0]) }))
         let products: [([Int], [Int], Bool, Bool, GradCheckMode)] = [
             ([2, 3], [3, 4], false, false, .jacobian),
@@ -43,7 +47,12 @@ extension PrimitiveCatalog {
         ]
         for (sa, sb, ta, tb, mode) in products {
             let label = describe(("a", sa), ("b", sb)) + (ta ? " aᵀ" : "") + (tb ? " bᵀ" : "")
-            rows.append(GradCheckCase(op: "matmul", shape: label, mode: mode,
+            // The longest dot product: K forward, N for a's gradient, M (times the batch when
+            // b is shared) for b's.
+            let inner = ta ? sa[sa.count - 2] : sa[sa.count - 1]
+            let n = tb ? sb[sb.count - 2] : sb[sb.count - 1]
+            let rowsOfA = sa.reduce(1, *) / inner
+            rows.append(GradCheckCase(op: "matmul", shape: label, mode: mode, roundings: 2 + max(inner, n, rowsOfA),
                                       inputs: { [variable(sa, &$0), variable(sb, &$0)] },
                                       function: { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }))
         }
@@ -55,6 +64,7 @@ extension PrimitiveCatalog {
             let inF = x.last!
             let label = describe(("x", x), ("w", [out, inF])) + (hasBias ? " b[\(out)]" : "")
             rows.append(GradCheckCase(op: "linear", shape: label, mode: mode,
+                                      roundings: 3 + max(inF, out, x.reduce(1, *) / inF),
                                       inputs: { rng in
                                           var t = [variable(x, &rng), variable([out, inF], &rng)]
                                           if hasBias { t.append(variable([out], &rng)) }

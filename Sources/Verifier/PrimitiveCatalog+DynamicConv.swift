@@ -11,7 +11,8 @@ extension PrimitiveCatalog {
         for s in shapes {
             for alignment in [ConvPadding.centred, .causal] {
                 let label = describe(("a", [s.b, s.t, s.c]), ("k", [s.b, s.t, s.h, s.w])) + (alignment == .causal ? " causal" : " centred")
-                rows.append(GradCheckCase(op: "dynamic_conv", shape: label, mode: s.mode,
+                // Output: a sum over w; kernel gradient: over the c / h channels of a head.
+                rows.append(GradCheckCase(op: "dynamic_conv", shape: label, mode: s.mode, roundings: 3 + max(s.w, s.c / s.h),
                                           inputs: { [variable([s.b, s.t, s.c], &$0), variable([s.b, s.t, s.h, s.w], &$0)] },
                                           function: { dynamicConv($0[0], kernels: $0[1], padding: alignment) }))
             }

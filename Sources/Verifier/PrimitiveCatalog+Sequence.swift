@@ -14,7 +14,10 @@ extension PrimitiveCatalog {
             for padding in [ConvPadding.centred, .causal] {
                 let label = describe(("x", [s.b, s.t, s.cin]), ("w", [s.cout, s.cin, s.w])) + (s.bias ? " bias" : "")
                     + (padding == .causal ? " causal" : " centred")
+                // Output: a sum over cin · w; input gradient over cout · w; weight gradient
+                // over b · t.
                 rows.append(GradCheckCase(op: "conv1d", shape: label, mode: s.mode,
+                                          roundings: 3 + max(s.cin * s.w, s.cout * s.w, s.b * s.t),
                                           inputs: { rng in
                                               var t = [variable([s.b, s.t, s.cin], &rng), variable([s.cout, s.cin, s.w], &rng)]
                                               if s.bias { t.append(variable([s.cout], &rng)) }

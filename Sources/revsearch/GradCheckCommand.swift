@@ -4,11 +4,12 @@ import TensorCore
 import Verifier
 
 /// `revsearch gradcheck`: every registered primitive against central finite differences
-/// in Float64, with torch.autograd.gradcheck's tolerances.
+/// in Float64, with torch.autograd.gradcheck's tolerances, and its Float32 forward and
+/// backward against Float64 within a rounding bound k·u·κ.
 struct GradCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcheck",
-        abstract: "Check every primitive's backward against Float64 finite differences."
+        abstract: "Check every primitive's backward against Float64 finite differences, and its Float32 kernels against Float64."
     )
 
     @Option(name: .customLong("json"), help: "Write the report as JSON to this path.")
@@ -48,13 +49,19 @@ struct GradCheckCommand: ParsableCommand {
     }
 
     func render(_ report: GradCheckReport) -> String {
-        var table = Table("op", "shape", "mode", "checked", "max abs error", "max rel error", "pass")
+        var table = Table("op", "shape", "mode", "checked", "fd abs error", "fd rel error", "k", "f32 fwd err", "bound", "f32 grad err",
+                          "bound", "pass")
         for r in report.ops {
-            table.add(r.op, r.shape, r.mode.rawValue, String(r.comparisons), sci(r.maxAbsError), sci(r.maxRelError), r.passed ? "yes" : "NO")
+            let f = r.float32
+            table.add(r.op, r.shape, r.mode.rawValue, String(r.comparisons), sci(r.maxAbsError), sci(r.maxRelError), String(f.roundings),
+                      sci(f.forwardError), sci(f.forwardBound), sci(f.gradientError), sci(f.gradientBound),
+                      r.passed ? "yes" : (r.finiteDifferencesPassed ? "NO (f32)" : "NO"))
         }
         let failed = report.ops.filter { !$0.passed }.count
         return table.rendered + "\n\n" +
-            "\(report.ops.count) cases over \(report.distinctOps) ops: \(report.ops.count - failed) passed, \(failed) failed " +
-            "(eps \(report.tolerance.eps), atol \(report.tolerance.atol), rtol \(report.tolerance.rtol))"
+            "Finite differences: Float64, eps \(report.tolerance.eps), atol \(report.tolerance.atol), rtol \(report.tolerance.rtol).\n" +
+            "Float32 vs Float64 on the same inputs: relative error within k·u·max(1, κ), u = 2^-24, k the roundings on the longest\n" +
+            "chain, κ the Float64 computation's measured condition (largest error / bound: \(sci(report.maxFloat32BoundFraction))).\n" +
+            "\(report.ops.count) cases over \(report.distinctOps) ops: \(report.ops.count - failed) passed, \(failed) failed"
     }
 }

@@ -59,8 +59,10 @@ func temporaryDirectory() throws -> URL {
         for row in ops {
             #expect(row["passed"] as? Bool == true, "\(row)")
             #expect(row["max_abs_error"] is Double && row["max_rel_error"] is Double)
+            let float32 = row["float32"] as? [String: Any]
+            #expect(float32?["passed"] as? Bool == true && float32?["gradient_bound"] is Double, "\(row)")
         }
-        #expect(result.stdout.contains("max abs error"))
+        #expect(result.stdout.contains("fd abs error") && result.stdout.contains("f32 grad err"))
     }
 
     @Test func unknownOpIsAClearError() throws {
