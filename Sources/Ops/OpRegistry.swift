@@ -38,6 +38,11 @@ public struct OpRegistry: Sendable {
         guard let entry = entries[name] else {
             throw OpError.unknownOp(name, known: names)
         }
+        return make(entry, spec: spec, rng: &rng)
+    }
+
+    /// Builds a registered entry, wrapped when parametric.
+    public func make(_ entry: Entry, spec: OpSpec, rng: inout RandomState) -> CandidateOp {
         let op = entry.make(spec, &rng)
         return entry.wrapped ? WrappedOp(op, spec: spec) : op
     }

@@ -30,15 +30,15 @@ struct GradCheckCommand: ParsableCommand {
 
     func run() throws {
         if list {
-            print(PrimitiveCatalog.ops.joined(separator: "\n"))
+            print(GradCheckReport.opNames.joined(separator: "\n"))
             return
         }
         var only: Set<String>?
         if let ops {
             let names = ops.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let known = Set(PrimitiveCatalog.ops)
+            let known = Set(GradCheckReport.opNames)
             if let unknown = names.first(where: { !known.contains($0) }) {
-                throw ValidationError("--ops: unknown op '\(unknown)'; known ops: \(PrimitiveCatalog.ops.joined(separator: ", "))")
+                throw ValidationError("--ops: unknown op '\(unknown)'; known ops: \(GradCheckReport.opNames.joined(separator: ", "))")
             }
             only = Set(names)
         }

@@ -26,9 +26,9 @@ enum ProbeScenarios {
         if let rtol = try parameters.number("rtol") { tolerance.rtol = rtol }
         var only: Set<String>?
         if ops != ["all"] {
-            let known = Set(PrimitiveCatalog.ops)
+            let known = Set(GradCheckReport.opNames)
             if let unknown = ops.first(where: { !known.contains($0) }) {
-                throw parameters.error("ops", "unknown op '\(unknown)'; known: all, \(PrimitiveCatalog.ops.joined(separator: ", "))")
+                throw parameters.error("ops", "unknown op '\(unknown)'; known: all, \(GradCheckReport.opNames.joined(separator: ", "))")
             }
             only = Set(ops)
         }

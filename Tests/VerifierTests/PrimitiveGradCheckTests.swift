@@ -1,14 +1,25 @@
+import Ops
 import Testing
 import TensorCore
 import Verifier
 
-/// Every row of the primitive table passes torch.autograd.gradcheck's tolerances.
+/// Every row of the gradient-check table passes: torch.autograd.gradcheck's tolerances in
+/// Float64, and Float32 against Float64 within its rounding bound.
 @Suite struct PrimitiveGradCheckTests {
-    @Test(arguments: PrimitiveCatalog.cases.indices)
+    @Test(arguments: GradCheckReport.defaultCases.indices)
     func row(_ index: Int) {
-        let c = PrimitiveCatalog.cases[index]
+        let c = GradCheckReport.defaultCases[index]
         let result = GradCheck.run(c)
-        #expect(result.passed, "\(c.op) \(c.shape) \(c.mode): max abs \(result.maxAbsError), max rel \(result.maxRelError)")
+        #expect(result.passed, "\(c.op) \(c.shape) \(c.mode): max abs \(result.maxAbsError), max rel \(result.maxRelError), f32 \(result.float32)")
         #expect(result.comparisons > 0)
+    }
+
+    /// Every candidate op of the registry has rows, causal and centred unless decoder-only.
+    @Test func everyCandidateOpHasRows() {
+        let rows = CandidateOpCatalog.cases(registry: .standard)
+        for name in OpRegistry.standard.names {
+            let count = rows.filter { $0.op == "op:" + name }.count
+            #expect(count == (name == "cross_attn" ? 1 : 2), "\(name): \(count) rows")
+        }
     }
 }
