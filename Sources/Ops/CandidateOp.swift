@@ -21,12 +21,17 @@ public struct OpSpec: Sendable {
     /// Decoder ops are causal: masked attention, left-padded convolutions.
     public var causal: Bool
     public var dtype: DType
-    /// Deliberate faults for mutation tests (empty in a normal model).
-    public var faults: InjectedFaults
+    /// Deliberate faults for mutation tests (empty in a normal model; not public API).
+    package var faults: InjectedFaults = []
 
-    public init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType, faults: InjectedFaults = []) {
+    public init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType) {
         self.channels = channels; self.modelWidth = modelWidth; self.heads = heads
-        self.causal = causal; self.dtype = dtype; self.faults = faults
+        self.causal = causal; self.dtype = dtype
+    }
+
+    package init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType, faults: InjectedFaults) {
+        self.init(channels: channels, modelWidth: modelWidth, heads: heads, causal: causal, dtype: dtype)
+        self.faults = faults
     }
 }
 

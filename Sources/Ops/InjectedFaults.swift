@@ -1,20 +1,20 @@
 /// Deliberate faults, one per trap of DESIGN.md section 3, that the model can be built
 /// with. They exist so that tests can prove the verifier catches each trap (mutation
 /// testing); a normal model has none.
-public struct InjectedFaults: OptionSet, Sendable, Hashable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
+package struct InjectedFaults: OptionSet, Sendable, Hashable {
+    package let rawValue: Int
+    package init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The inverse adds G_k instead of subtracting it.
-    public static let signFlippedInverse = InjectedFaults(rawValue: 1 << 0)
+    package static let signFlippedInverse = InjectedFaults(rawValue: 1 << 0)
     /// The recomputation uses softmax(alpha) from a detached copy: alpha gets no gradient.
-    public static let alphaGradientDropped = InjectedFaults(rawValue: 1 << 1)
+    package static let alphaGradientDropped = InjectedFaults(rawValue: 1 << 1)
     /// The recomputation draws fresh dropout masks instead of replaying the forward's.
-    public static let dropoutNotReplayed = InjectedFaults(rawValue: 1 << 2)
+    package static let dropoutNotReplayed = InjectedFaults(rawValue: 1 << 2)
     /// Decoder self-attention lets position t see t+1.
-    public static let causalMaskOffByOne = InjectedFaults(rawValue: 1 << 3)
+    package static let causalMaskOffByOne = InjectedFaults(rawValue: 1 << 3)
 
-    public static let named: [(String, InjectedFaults)] = [
+    package static let named: [(String, InjectedFaults)] = [
         ("sign_flipped_inverse", .signFlippedInverse),
         ("alpha_gradient_dropped", .alphaGradientDropped),
         ("dropout_not_replayed", .dropoutNotReplayed),

@@ -13,7 +13,11 @@ public final class ReversibleLayer {
     /// Deliberate faults for mutation tests.
     let faults: InjectedFaults
 
-    public init(name: String, functions: [NodeFunction], faults: InjectedFaults = []) {
+    public convenience init(name: String, functions: [NodeFunction]) {
+        self.init(name: name, functions: functions, faults: [])
+    }
+
+    package init(name: String, functions: [NodeFunction], faults: InjectedFaults) {
         precondition(functions.count >= 2, "a reversible layer needs at least 2 splits")
         self.name = name
         self.functions = functions

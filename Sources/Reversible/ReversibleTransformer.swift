@@ -17,7 +17,12 @@ public final class ReversibleTransformer {
     /// Observes layer inputs (stored and reconstructed); nil unless a verifier attaches.
     public weak var trace: ReversibleTrace?
 
-    public init(_ config: ModelConfig, registry: OpRegistry = .standard, faults: InjectedFaults = []) throws {
+    public convenience init(_ config: ModelConfig, registry: OpRegistry = .standard) throws {
+        try self.init(config, registry: registry, faults: [])
+    }
+
+    /// With deliberate faults (mutation tests; not public API).
+    package init(_ config: ModelConfig, registry: OpRegistry = .standard, faults: InjectedFaults) throws {
         let problems = config.validate(registry: registry)
         guard problems.isEmpty else { throw ModelError.invalidConfig(problems) }
         self.config = config

@@ -4,6 +4,11 @@ public func elementwiseMax(_ xs: [Tensor]) -> Tensor {
     precondition(!xs.isEmpty && xs.allSatisfy { $0.shape == xs[0].shape && $0.dtype == xs[0].dtype },
                  "elementwiseMax needs tensors of one shape and dtype, got \(xs.map(\.shape))")
     if xs.count == 1 { return xs[0] }
+    if let branches = Runtime.current.branches {
+        // One mask holds each element's 1: the sum of products adds exact zeros only.
+        let terms = zip(xs, branches.maxMasks(xs)).map { mul($0, $1) }
+        return terms.dropFirst().reduce(terms[0], add)
+    }
     let y = Tensor(uninitialized: xs[0].shape, dtype: xs[0].dtype)
     // Which input won at each element: needed by backward, one byte each.
     var winners = [UInt8](repeating: 0, count: y.count)

@@ -32,6 +32,9 @@ public final class Runtime: @unchecked Sendable {
     public var captureStacks = false
     /// The tape operations are recorded on; nil when not recording (inference, backward).
     public internal(set) var tape: Tape?
+    /// Who decides ReLU and max-pooling branches; nil (the kernels decide) except while a
+    /// checker compares two computations.
+    public var branches: BranchDecisions?
 
     // MARK: - Observers
 

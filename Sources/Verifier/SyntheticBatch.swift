@@ -1,23 +1,55 @@
 import Reversible
 import TensorCore
 
-/// A seeded random batch of token ids with ragged lengths (so padding masks are
-/// exercised): what the verifier and the profiler run when no corpus is given.
+/// How the sentences of a synthetic batch are laid out. A batch whose last row is always
+/// the padded one hides a reduction that drops a row (its gradient is zero anyway), so the
+/// verifier runs several.
+public enum BatchLayout: String, Sendable, Codable, CaseIterable {
+    /// Ragged lengths, the full-length sentence at a random row: padding lands anywhere.
+    case ragged
+    /// One sentence, no padding.
+    case single
+    /// Every sentence full length: no padding at all.
+    case unpadded
+}
+
+/// A seeded random batch of token ids: what the verifier and the profiler run when no
+/// corpus is given.
 public enum SyntheticBatch {
     /// Ids 0 (pad), 1 (BOS), 2 (EOS) are reserved; sentence tokens are 3..<vocabulary.
-    public static func make(config: ModelConfig, batchSize: Int, sourceLength: Int, targetLength: Int, seed: UInt64) -> Seq2SeqBatch {
+    public static func make(config: ModelConfig, batchSize: Int, sourceLength: Int, targetLength: Int, seed: UInt64,
+                            layout: BatchLayout = .ragged) -> Seq2SeqBatch {
         var rng = RandomState(seed: seed)
         func token(_ vocabulary: Int) -> Int32 { Int32(3 + Int(rng.next() % UInt64(max(vocabulary - 3, 1)))) }
+        let size = layout == .single ? 1 : max(batchSize, 1)
+        let fullRow = Int(rng.next() % UInt64(size))
         var sources: [[Int32]] = [], inputs: [[Int32]] = [], outputs: [[Int32]] = []
-        for i in 0..<batchSize {
-            // The first sentence has the full lengths; the others are shorter, down to 1.
-            let s = i == 0 ? sourceLength : 1 + Int(rng.next() % UInt64(sourceLength))
-            let t = i == 0 ? targetLength : 1 + Int(rng.next() % UInt64(targetLength))
+        for i in 0..<size {
+            // Ragged: one row at the full lengths, the others shorter, down to 1.
+            let full = layout != .ragged || i == fullRow
+            let s = full ? sourceLength : 1 + Int(rng.next() % UInt64(sourceLength))
+            let t = full ? targetLength : 1 + Int(rng.next() % UInt64(targetLength))
             sources.append((0..<s).map { _ in token(config.sourceVocabulary) })
             let sentence = (0..<(t - 1)).map { _ in token(config.targetVocabulary) }
             inputs.append([1] + sentence)
             outputs.append(sentence + [2])
         }
         return Seq2SeqBatch(source: sources, targetInput: inputs, targetOutput: outputs, padID: 0)
+    }
+
+    /// Sentence `index` of `batch` alone, unpadded.
+    public static func sentence(_ index: Int, of batch: Seq2SeqBatch) -> Seq2SeqBatch {
+        let (s, t) = (batch.sourceLength, batch.targetLength)
+        let source = Array(batch.source[(index * s)..<(index * s + batch.sourceLengths[index])])
+        let input = Array(batch.targetInput[(index * t)..<(index * t + batch.targetLengths[index])])
+        let output = Array(batch.targetOutput[(index * t)..<(index * t + batch.targetLengths[index])])
+        return Seq2SeqBatch(source: [source], targetInput: [input], targetOutput: [output], padID: batch.padID)
+    }
+
+    /// The first `count` sentences of `batch` (all of them if fewer), repadded.
+    public static func prefix(_ count: Int, of batch: Seq2SeqBatch) -> Seq2SeqBatch {
+        let rows = (0..<min(count, batch.batchSize)).map { sentence($0, of: batch) }
+        return Seq2SeqBatch(source: rows.map(\.source), targetInput: rows.map(\.targetInput), targetOutput: rows.map(\.targetOutput),
+                            padID: batch.padID)
     }
 }

@@ -13,18 +13,30 @@ public struct TolerancePolicy: Sendable {
     public let limits: @Sendable (DType, Int) -> Limits
     /// The floor of a tensor's gradient norm, as a fraction of the whole model's.
     public let gradientFloor: Double
-    /// With a Float64 reference that proves the algorithm exact on the batch: a Float32
-    /// gradient error accepted whatever Float32 storage's own error on that batch (see
-    /// `Verification.compare`). On Multi30k batches (d = 240, 2048 tokens) Float32 full
-    /// storage itself was off from Float64 by up to 6.4e-3 (search step 500), 5.1e-3 and
-    /// 4.6e-3, and reconstruction once by 1.7e-3 on one tensor with storage at 1.9e-5 and
-    /// every layer input within 2.8e-7, the Float64 twin exact to 1e-14 each time; a kink (ReLU, max pooling) decided differently in one computation moves
-    /// one tensor's gradient by that much, in storage or in reconstruction alike. 1e-2
-    /// stays far below what changes an Adam step, and far below Float32 reconstruction's
-    /// real failure, compounding error in deep stacks (1.5e-1 at depth 32).
-    public var float32Cap = 1e-2
 
     public func tolerance(dtype: DType, depth: Int) -> Limits { limits(dtype, depth) }
+
+    /// How far a Float32 full-storage gradient may be from the Float64 twin's (same weights,
+    /// batch, dropout masks and branches), per tensor on the gradient scale: the Float32
+    /// gradient limit at this depth, which was fitted to exactly that rounding (Float32 full
+    /// storage against Float64: 2.0e-6, 1.4e-5, 5.7e-5, 1.4e-3, 1.2e-2 at depths 2, 4, 8,
+    /// 16, 32; the bound is 3.4-7.8x above each), and held at its depth-32 value beyond
+    /// the fitted range, so it never grows without limit. A mode may add its own limit on
+    /// top (the triangle inequality through full storage). The rounding is the same on 3
+    /// and on 16 sentences (`revsearch verify --depth-sweep 2,4,8,16,32 --batch 16`):
+    /// sums over more tokens average their rounding. The kernels it rests on are proven
+    /// by `revsearch gradcheck`'s Float32-against-Float64 rows, not assumed.
+    public func float32Allowance(depth: Int) -> Double {
+        tolerance(dtype: .float32, depth: min(max(depth, 1), 32)).gradient
+    }
+
+    /// The largest distance from its branch point (relative to its tensor's RMS) at which a
+    /// replayed ReLU or max-pooling decision may differ from the one a computation would
+    /// take itself: ten times the layer-input limit, the relative error a recomputed input
+    /// may carry into the values that decide.
+    public func flipMarginLimit(dtype: DType, depth: Int) -> Double {
+        10 * tolerance(dtype: dtype, depth: depth).activation
+    }
 
     /// Float64: 1e-10 at every depth (measured ~1e-14 at depth 6).
     ///

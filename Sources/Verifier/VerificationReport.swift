@@ -1,7 +1,8 @@
 import Foundation
 import TensorCore
 
-/// Everything `revsearch verify` reports; its JSON form is the `--json` output.
+/// One step compared: a backprop mode against full storage on one batch (what a search
+/// logs every N steps; `revsearch verify` runs one per batch layout and mode).
 public struct VerificationReport: Sendable, Encodable {
     public struct LayerRow: Sendable, Codable {
         public let layer: String
@@ -16,42 +17,95 @@ public struct VerificationReport: Sendable, Encodable {
         public let kind: String
         public let gradientNorm: Double
         public let error: TensorError
-        /// ||g_tested - g_full|| / max(||g_full||, floor): what the tolerance applies to.
+        /// ||g_tested - g_full|| / max(||g_full||, floor): what the limit applies to.
         public let scaledError: Double
-        /// When measured: the same error of Float32 full storage against Float64.
-        public let float32Noise: Double?
+        public let limit: Double
+        /// With a Float64 twin: Float32 full storage against Float64 (within
+        /// `float32Allowance`), and the mode under test against Float64 (within
+        /// `modeAllowance`: the allowance plus the mode's own limit), on the same scale.
+        public var float32Error: Double?
+        public var testedFloat64Error: Double?
+        public var float32Allowance: Double?
+        public var modeAllowance: Double?
         public let passed: Bool
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, error, passed
-            case gradientNorm = "gradient_norm", scaledError = "scaled_error", float32Noise = "float32_noise"
+            case name, kind, error, limit, passed
+            case gradientNorm = "gradient_norm", scaledError = "scaled_error", float32Error = "float32_error"
+            case testedFloat64Error = "tested_float64_error", float32Allowance = "float32_allowance", modeAllowance = "mode_allowance"
+        }
+
+        public init(name: String, kind: String, gradientNorm: Double, error: TensorError, scaledError: Double, limit: Double,
+                    passed: Bool) {
+            self.name = name; self.kind = kind; self.gradientNorm = gradientNorm; self.error = error
+            self.scaledError = scaledError; self.limit = limit; self.passed = passed
+        }
+
+        /// This row with the Float64 twin's errors, passing only if they are within their allowances too.
+        func withFloat64(float32Error: Double, testedError: Double, allowance: Double, modeAllowance: Double) -> ParameterRow {
+            var row = ParameterRow(name: name, kind: kind, gradientNorm: gradientNorm, error: error, scaledError: scaledError,
+                                   limit: limit, passed: passed && float32Error <= allowance && testedError <= modeAllowance)
+            row.float32Error = float32Error
+            row.testedFloat64Error = testedError
+            row.float32Allowance = allowance
+            row.modeAllowance = modeAllowance
+            return row
         }
     }
 
-    /// A Float32 check's Float64 twin on the same weights, batch and dropout masks.
-    public struct Float64Reference: Sendable, Encodable {
-        /// The twin's reconstruction against its full storage.
+    /// A Float32 check's Float64 twin on the same weights, batch, dropout masks and branches.
+    public struct Float64Reference: Sendable, Codable {
+        /// The twin's mode against its full storage.
         public let maxActivationRelError: Double
         public let maxGradScaledError: Double
-        /// Within the Float64 limits (1e-10): the algorithm is exact on this batch.
+        /// Within the Float64 limits: the algorithm is exact on this batch.
         public let exact: Bool
-        /// Per parameter tensor: Float32 full storage against Float64 full storage.
-        public let float32Noise: [Double]
-        /// Per parameter tensor: the Float32 mode under test against Float64 full storage.
-        public let testedError: [Double]
-
-        public init(maxActivationRelError: Double, maxGradScaledError: Double, exact: Bool, float32Noise: [Double],
-                    testedError: [Double]) {
-            self.maxActivationRelError = maxActivationRelError; self.maxGradScaledError = maxGradScaledError
-            self.exact = exact; self.float32Noise = float32Noise; self.testedError = testedError
-        }
+        /// The largest Float32 full-storage gradient error against Float64 allowed
+        /// (`TolerancePolicy.float32Allowance`), and the mode's (plus its own limit).
+        public let allowance: Double
+        public let modeAllowance: Double
+        /// Largest per-tensor error of Float32 full storage, and of the mode, against Float64.
+        public let maxFloat32Error: Double
+        public let maxTestedError: Double
 
         enum CodingKeys: String, CodingKey {
-            case exact
+            case exact, allowance
+            case modeAllowance = "mode_allowance"
             case maxActivationRelError = "max_activation_rel_error", maxGradScaledError = "max_grad_scaled_error"
+            case maxFloat32Error = "max_float32_error", maxTestedError = "max_tested_error"
         }
     }
 
+    /// ReLU and max-pooling branches of the full step, replayed in the other computations.
+    public struct Branches: Sendable, Encodable {
+        /// Replayed decisions a computation would have taken the other way.
+        public let flips: Int
+        /// The largest such flip's distance from the branch point, relative to its tensor's RMS.
+        public let largestMargin: Double
+        /// What rounding can explain (`TolerancePolicy.flipMarginLimit`).
+        public let limit: Double
+        /// Calls with no recorded decision of their shape: the computations took different paths.
+        public let unmatched: Int
+        public var passed: Bool { largestMargin <= limit && unmatched == 0 }
+
+        enum CodingKeys: String, CodingKey {
+            case flips, limit, unmatched, passed
+            case largestMargin = "largest_margin"
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(flips, forKey: .flips)
+            try c.encode(largestMargin, forKey: .largestMargin)
+            try c.encode(limit, forKey: .limit)
+            try c.encode(unmatched, forKey: .unmatched)
+            try c.encode(passed, forKey: .passed)
+        }
+    }
+
+    public let batch: String
+    /// Target tokens of the batch.
+    public let tokens: Int
     public let dtype: DType
     public let depth: Int
     public let mode: String
@@ -62,38 +116,33 @@ public struct VerificationReport: Sendable, Encodable {
     public let lossPassed: Bool
     public let layers: [LayerRow]
     public let parameters: [ParameterRow]
-    public let finiteDifferences: [FiniteDifferenceCheck.Direction]
-    public let causality: CausalityCheck.Result
-    /// Float32 runs that asked for it: the largest scaled gradient error of Float32 full
-    /// storage against Float64 full storage (the rounding floor any Float32 run has).
-    public let float32Noise: Double?
-    /// Checks during a search: the same check on a Float64 twin.
     public let float64Reference: Float64Reference?
+    public let branches: Branches
+    /// nil: not run on this step (and not counted as passed or failed).
+    public let causality: CausalityCheck.Result?
 
     public var maxActivationRelError: Double { layers.map(\.error.relativeError).maxOrNaN }
     public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
-    /// The largest gradient error as the tolerance sees it (floored norms).
+    /// The largest gradient error as the limit sees it (floored norms).
     public var maxGradScaledError: Double { parameters.map(\.scaledError).maxOrNaN }
-    /// The largest per-tensor error of Float32 full storage against Float64, when measured (else 0).
-    public var maxFloat32Noise: Double { parameters.compactMap(\.float32Noise).max() ?? 0 }
-    public var fdMaxRelError: Double { finiteDifferences.map(\.relError).maxOrNaN }
 
     public var passed: Bool {
-        lossPassed && layers.allSatisfy(\.passed) && parameters.allSatisfy(\.passed)
-            && finiteDifferences.allSatisfy(\.passed) && causality.passed && !layers.isEmpty
+        lossPassed && !layers.isEmpty && layers.allSatisfy(\.passed) && parameters.allSatisfy(\.passed)
+            && (float64Reference?.exact ?? true) && branches.passed && (causality?.passed ?? true)
     }
 
     enum CodingKeys: String, CodingKey {
-        case passed, dtype, depth, mode, tolerance, layers, parameters, causality
+        case passed, batch, tokens, dtype, depth, mode, tolerance, layers, parameters, causality, branches
         case maxActivationRelError = "max_activation_rel_error", maxGradRelError = "max_grad_rel_error"
-        case fdMaxRelError = "fd_max_rel_error", finiteDifferences = "finite_differences"
-        case maxGradScaledError = "max_grad_scaled_error", float32Noise = "float32_noise_grad_error", float64Reference = "float64_reference"
+        case maxGradScaledError = "max_grad_scaled_error", float64Reference = "float64_reference"
         case lossFull = "loss_full", lossTested = "loss_tested", lossDifference = "loss_difference", lossPassed = "loss_passed"
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(passed, forKey: .passed)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(tokens, forKey: .tokens)
         try c.encode(dtype, forKey: .dtype)
         try c.encode(depth, forKey: .depth)
         try c.encode(mode, forKey: .mode)
@@ -101,38 +150,15 @@ public struct VerificationReport: Sendable, Encodable {
         try c.encode(maxActivationRelError, forKey: .maxActivationRelError)
         try c.encode(maxGradRelError, forKey: .maxGradRelError)
         try c.encode(maxGradScaledError, forKey: .maxGradScaledError)
-        try c.encode(fdMaxRelError, forKey: .fdMaxRelError)
-        try c.encodeIfPresent(float32Noise, forKey: .float32Noise)
         try c.encode(lossFull, forKey: .lossFull)
         try c.encode(lossTested, forKey: .lossTested)
         try c.encode(lossDifference, forKey: .lossDifference)
         try c.encode(lossPassed, forKey: .lossPassed)
         try c.encode(layers, forKey: .layers)
         try c.encode(parameters, forKey: .parameters)
-        try c.encode(finiteDifferences, forKey: .finiteDifferences)
-        try c.encode(causality, forKey: .causality)
         try c.encodeIfPresent(float64Reference, forKey: .float64Reference)
-    }
-
-    public init(dtype: DType, depth: Int, mode: String, tolerance: TolerancePolicy.Limits, lossFull: Double, lossTested: Double,
-                lossDifference: Double, lossPassed: Bool, layers: [LayerRow], parameters: [ParameterRow],
-                finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?,
-                float64Reference: Float64Reference? = nil) {
-        self.dtype = dtype; self.depth = depth; self.mode = mode; self.tolerance = tolerance
-        self.lossFull = lossFull; self.lossTested = lossTested; self.lossDifference = lossDifference; self.lossPassed = lossPassed
-        self.layers = layers; self.parameters = parameters; self.finiteDifferences = finiteDifferences; self.causality = causality
-        self.float32Noise = float32Noise
-        self.float64Reference = float64Reference
-    }
-}
-
-extension VerificationReport {
-    /// This report with the checks that need more than the two backprop runs filled in.
-    func with(finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result, float32Noise: Double?) -> VerificationReport {
-        VerificationReport(dtype: dtype, depth: depth, mode: mode, tolerance: tolerance, lossFull: lossFull, lossTested: lossTested,
-                           lossDifference: lossDifference, lossPassed: lossPassed, layers: layers, parameters: parameters,
-                           finiteDifferences: finiteDifferences, causality: causality, float32Noise: float32Noise,
-                           float64Reference: float64Reference)
+        try c.encode(branches, forKey: .branches)
+        try c.encodeIfPresent(causality, forKey: .causality)
     }
 }
 

@@ -52,22 +52,33 @@ enum ProbeScenarios {
         }
         if let depth = try parameters.int("depth") { model.encoderLayers = depth; model.decoderLayers = depth }
         if let dropout = try parameters.number("dropout") { model.dropout = dropout }
-        let modeText = try parameters.string("mode") ?? "reconstruction"
-        guard let mode = BackpropMode(modeText), mode != .full else {
-            throw parameters.error("mode", "expected reconstruction or hybrid:K, found \"\(modeText)\"")
+        let modeText = try parameters.string("modes") ?? "reconstruction,hybrid:2"
+        let modes = modeText.split(separator: ",").compactMap { BackpropMode(String($0)) }
+        guard modes.count == modeText.split(separator: ",").count, !modes.isEmpty, !modes.contains(.full) else {
+            throw parameters.error("modes", "expected reconstruction or hybrid:K, comma-separated, found \"\(modeText)\"")
         }
-        var setup = VerificationSetup(model: model, mode: mode)
-        if let seed = try parameters.int("seed") { setup.seed = UInt64(seed) }
+        var setup = VerificationSetup(model: model, modes: modes)
+        if let seed = try parameters.int("seed") {
+            guard seed >= 0 else { throw parameters.error("seed", "expected a non-negative whole number, found \(seed)") }
+            setup.seed = UInt64(seed)
+        }
         let report = try Verification.run(setup)
+        let steps = report.steps
         return [
             "passed": report.passed ? 1 : 0,
             "max_activation_rel_error": report.maxActivationRelError,
             "max_grad_rel_error": report.maxGradRelError,
-            "fd_max_rel_error": report.fdMaxRelError,
-            "causality_max_leak": report.causality.maxLeak,
-            "loss_difference": report.lossDifference,
-            "layers_compared": Double(report.layers.count),
-            "alphas_compared": Double(report.parameters.filter { $0.kind == "alpha" }.count),
+            "max_float32_error": report.maxFloat32Error,
+            "fd_max_fraction": report.fdMaxFraction,
+            "fd_tensors": Double(report.fdTensors),
+            "parameter_tensors": Double(steps.first?.parameters.count ?? 0),
+            "causality_max_leak": report.causality?.maxLeak ?? .nan,
+            "padding_max_gradient_error": report.padding.map(\.maxGradientError).max() ?? .nan,
+            "padding_max_logit_error": report.padding.map(\.maxLogitError).max() ?? .nan,
+            "loss_difference": steps.map(\.lossDifference).max() ?? .nan,
+            "steps_compared": Double(steps.count),
+            "layers_compared": Double(steps.first?.layers.count ?? 0),
+            "alphas_compared": Double(steps.first?.parameters.filter { $0.kind == "alpha" }.count ?? 0),
         ]
     }
 }

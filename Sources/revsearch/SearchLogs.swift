@@ -28,7 +28,8 @@ final class SearchLogs {
     static let lossHeader = "step,epoch,train_loss,validation_loss,learning_rate,tokens_per_second,seconds"
     static let alphaHeader = "step,node,op,weight,alpha"
     static let verificationHeader = "step,mode,max_activation_rel_error,max_grad_rel_error,max_grad_scaled_error,loss_difference,"
-        + "activation_tolerance,gradient_tolerance,max_float32_noise,float64_max_grad_error,passed"
+        + "activation_tolerance,gradient_tolerance,max_float32_error,float64_max_grad_error,float32_allowance,branch_flips,"
+        + "largest_flip_margin,causality_max_leak,passed"
     static func memoryHeader(layers: [String]) -> String {
         "step,peak_activation_bytes,peak_total_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
     }
@@ -69,10 +70,14 @@ final class SearchLogs {
     }
 
     func verification(step: Int, report: VerificationReport) throws {
+        let twin = report.float64Reference
         try verificationLog.append([String(step), report.mode, String(report.maxActivationRelError), String(report.maxGradRelError),
                                     String(report.maxGradScaledError), String(report.lossDifference), String(report.tolerance.activation),
-                                    String(report.tolerance.gradient), String(report.maxFloat32Noise),
-                                    String(report.float64Reference?.maxGradScaledError ?? .nan), report.passed ? "true" : "false"])
+                                    String(report.tolerance.gradient),
+                                    String(twin.map { max($0.maxFloat32Error, $0.maxTestedError) } ?? .nan),
+                                    String(twin?.maxGradScaledError ?? .nan), String(twin?.allowance ?? .nan),
+                                    String(report.branches.flips), String(report.branches.largestMargin),
+                                    String(report.causality?.maxLeak ?? .nan), report.passed ? "true" : "false"])
     }
 }
 

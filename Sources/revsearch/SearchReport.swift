@@ -37,11 +37,11 @@ struct SearchReport {
             let column = { (i: Int) in checks.map { Double($0[i]) ?? .nan } }
             let svg = SVGChart.series(title: "Verification: reconstruction vs full storage", x: x,
                                       series: [("layer inputs (max rel. error)", column(2)), ("gradients (max scaled error)", column(4)),
-                                               ("Float32 full storage vs Float64 (max)", column(8)),
+                                               ("Float32 vs Float64 twin (max)", column(8)),
                                                ("Float64 twin: reconstruction vs full", column(9))],
                                       xLabel: "search step", valueLabel: "error (log scale)", logScale: true,
                                       horizontalLines: [("input limit", column(6).last ?? .nan), ("gradient limit", column(7).last ?? .nan),
-                                                        ("Float32 cap (Float64 exact)", TolerancePolicy.standard.float32Cap)])
+                                                        ("Float32 allowance", column(10).last ?? .nan)])
             let failed = checks.filter { $0.last != "true" }.count
             sections.append(("Verification", "\(checks.count) checks, \(failed) failed; per check in verification.csv.", "verification.svg", svg))
         }

@@ -133,8 +133,9 @@ struct SearchRun {
             try logs.alphas(step: step, nodes: nodes)
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
-                let report = try Verification.compare(model, batch: last.batch, mode: checked, dropoutKey: last.dropoutKey,
-                                                      float64Reference: true, faults: s.faults).report
+                let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
+                                                      dropoutKey: last.dropoutKey, float64Reference: true, causality: true,
+                                                      faults: s.faults).report
                 try logs.verification(step: step, report: report)
                 outcome.verifications.append(VerificationRow(step: step, report: report))
                 progress.message("step \(step): verified \(checked) against full storage: layer inputs \(sci(report.maxActivationRelError)) "
@@ -195,14 +196,12 @@ struct SearchRun {
             + ["decoder.embedding"] + (1...config.decoderLayers).map { "decoder.layer\($0)" } + ["decoder.output"]
     }
 
-    /// What the Float64 twin said: whether the algorithm is exact on the batch, which
-    /// lets a Float32 gradient error up to the cap pass.
+    /// What the Float64 twin said: whether the algorithm is exact on the batch, and how far
+    /// Float32 is from Float64 against its allowance.
     static func reference(_ report: VerificationReport) -> String {
         guard let twin = report.float64Reference else { return "" }
-        return "; in Float64 on the same batch and weights reconstruction matches full storage to \(sci(twin.maxGradScaledError))"
-            + "; Float32 full storage is itself off by up to \(sci(report.maxFloat32Noise))"
-            + (twin.exact ? ", so Float32 may differ up to \(sci(max(TolerancePolicy.standard.float32Cap, report.maxFloat32Noise)))"
-                : ", and the Float64 check FAILS")
+        return "; Float64 twin: reconstruction vs full \(sci(twin.maxGradScaledError))\(twin.exact ? "" : " (NOT EXACT)"), "
+            + "Float32 vs Float64 \(sci(max(twin.maxFloat32Error, twin.maxTestedError))) (allowance \(sci(twin.allowance)))"
     }
 
     /// The largest offending error of a failed verification, named.
@@ -212,7 +211,25 @@ struct SearchRun {
                 + "(limit \(sci(report.tolerance.activation)))"
         }
         if let parameter = report.parameters.filter({ !$0.passed }).max(by: { $0.scaledError < $1.scaledError }) {
-            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) (limit \(sci(report.tolerance.gradient))\(reference(report)))"
+            var against64 = ""
+            if let f32 = parameter.float32Error, let tested = parameter.testedFloat64Error, let allowance = parameter.float32Allowance {
+                against64 = "; against Float64: full storage \(sci(f32)), \(report.mode) \(sci(tested)) (allowance \(sci(allowance)))"
+            }
+            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) from full storage "
+                + "(limit \(sci(report.tolerance.gradient)))\(against64)\(reference(report))"
+        }
+        if let twin = report.float64Reference, !twin.exact {
+            return "in the Float64 twin \(report.mode) differs from full storage by \(sci(twin.maxGradScaledError)) (gradients) and "
+                + "\(sci(twin.maxActivationRelError)) (layer inputs): the algorithm is not exact on this batch"
+        }
+        if !report.branches.passed {
+            return "\(report.branches.flips) ReLU/max-pooling branches replayed against the computation's own, the farthest "
+                + "\(sci(report.branches.largestMargin)) from its branch point (limit \(sci(report.branches.limit))), "
+                + "\(report.branches.unmatched) calls unmatched"
+        }
+        if let causality = report.causality, !causality.passed {
+            return "decoder causality: changing a later target token moved an earlier position's logits by \(sci(causality.maxLeak)) "
+                + "(\(causality.positionsChecked) positions checked)"
         }
         return "loss differs by \(sci(report.lossDifference)) between full storage and \(report.mode)"
     }

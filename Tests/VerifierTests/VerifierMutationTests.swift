@@ -10,35 +10,41 @@ import Verifier
     static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1) -> VerificationSetup {
         let model = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 24, splits: 2,
                                 encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, dropout: dropout, dtype: dtype)
-        var setup = VerificationSetup(model: model, mode: .reconstruction)
+        var setup = VerificationSetup(model: model, modes: [.reconstruction])
         setup.faults = faults
         return setup
     }
 
-    @Test func faultFreeModelPasses() throws {
-        let report = try Verification.run(Self.setup([]))
-        #expect(report.passed, "act \(report.maxActivationRelError) grad \(report.maxGradRelError) fd \(report.fdMaxRelError)")
-        #expect(report.maxGradRelError <= 1e-10)
-        #expect(report.maxActivationRelError <= 1e-10)
-        #expect(report.causality.passed && report.causality.positionsChecked > 0)
-        let directions = report.finiteDifferences
-        #expect(directions.count == 3 && directions.allSatisfy { $0.passed })
-        #expect(report.parameters.contains { $0.kind == "alpha" && $0.gradientNorm > 0 }, "alphas get gradients")
+    @Test(arguments: [DType.float64, .float32])
+    func faultFreeModelPasses(_ dtype: DType) throws {
+        let report = try Verification.run(Self.setup([], dtype: dtype))
+        #expect(report.passed, "act \(report.maxActivationRelError) grad \(report.maxGradRelError) fd \(report.fdMaxFraction)")
+        if dtype == .float64 {
+            #expect(report.maxGradRelError <= 1e-10)
+            #expect(report.maxActivationRelError <= 1e-10)
+        } else {
+            #expect(report.steps.allSatisfy { $0.float64Reference?.exact == true })
+        }
+        #expect(report.causality?.passed == true && (report.causality?.positionsChecked ?? 0) > 0)
+        let tensors = report.steps[0].parameters.count
+        #expect(report.fdTensors == tensors && report.finiteDifferences.allSatisfy(\.passed))
+        #expect(report.steps[0].parameters.contains { $0.kind == "alpha" && $0.gradientNorm > 0 }, "alphas get gradients")
+        #expect(report.padding.allSatisfy(\.passed) && report.padding.count == 1)
     }
 
     @Test func signFlippedInverseIsCaught() throws {
         let report = try Verification.run(Self.setup(.signFlippedInverse))
         #expect(!report.passed)
-        #expect(report.layers.contains { !$0.passed }, "reconstructed inputs differ from the stored ones")
+        #expect(report.steps.contains { $0.layers.contains { !$0.passed } }, "reconstructed inputs differ from the stored ones")
     }
 
     @Test func droppedAlphaGradientIsCaught() throws {
         let report = try Verification.run(Self.setup(.alphaGradientDropped))
         #expect(!report.passed)
-        #expect(report.parameters.filter { $0.kind == "alpha" }.allSatisfy { !$0.passed })
-        let others = report.parameters.filter { $0.kind != "alpha" }
-        #expect(others.allSatisfy { $0.passed }, "only alpha is wrong")
-        #expect(report.finiteDifferences.first { $0.over == "alphas" }?.passed == false)
+        let parameters = report.steps[0].parameters
+        #expect(parameters.filter { $0.kind == "alpha" }.allSatisfy { !$0.passed })
+        #expect(parameters.filter { $0.kind != "alpha" }.allSatisfy { $0.passed }, "only alpha is wrong")
+        #expect(report.finiteDifferences.contains { $0.tensor.hasSuffix(".alpha") && !$0.passed })
     }
 
     @Test func unreplayedDropoutIsCaught() throws {
@@ -50,14 +56,14 @@ import Verifier
     @Test func causalMaskOffByOneIsCaught() throws {
         let report = try Verification.run(Self.setup(.causalMaskOffByOne))
         #expect(!report.passed)
-        #expect(!report.causality.passed && report.causality.maxLeak > 0)
+        #expect(report.causality?.passed == false && (report.causality?.maxLeak ?? 0) > 0)
     }
 
     @Test func hybridModeMatchesFullStorage() throws {
         var setup = Self.setup([])
         setup.model.encoderLayers = 3
         setup.model.decoderLayers = 3
-        setup.mode = .hybrid(every: 2)
+        setup.modes = [.hybrid(every: 2)]
         let report = try Verification.run(setup)
         #expect(report.passed, "act \(report.maxActivationRelError) grad \(report.maxGradRelError)")
     }

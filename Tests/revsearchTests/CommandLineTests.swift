@@ -126,15 +126,22 @@ func temporaryDirectory() throws -> URL {
         let result = try revsearch("verify", "--preset", "tiny", "--dtype", "float64", "--depth", "2", "--json", path)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-        for key in ["passed", "dtype", "depth", "mode", "max_activation_rel_error", "max_grad_rel_error", "fd_max_rel_error", "layers", "parameters"] {
+        for key in ["passed", "dtype", "depth", "modes", "max_activation_rel_error", "max_grad_rel_error", "fd_max_fraction", "fd_tensors",
+                    "steps", "finite_differences", "causality", "padding"] {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["passed"] as? Bool == true)
         #expect(json["dtype"] as? String == "float64")
+        #expect(json["modes"] as? [String] == ["reconstruction", "hybrid:2"], "both modes by default")
         let gradError: Double = (json["max_grad_rel_error"] as? Double) ?? 1
         #expect(gradError <= 1e-10)
-        let layerRows: Int = (json["layers"] as? [Any])?.count ?? 0
+        let steps = json["steps"] as? [[String: Any]] ?? []
+        #expect(Set(steps.compactMap { $0["batch"] as? String }) == ["ragged", "single", "unpadded"])
+        #expect(steps.count == 6, "3 batch layouts x 2 modes")
+        let layerRows: Int = (steps.first?["layers"] as? [Any])?.count ?? 0
         #expect(layerRows == 10, "every split of both stacks: 2 layers x 2 splits + 2 layers x 3 splits")
+        let tensors = (steps.first?["parameters"] as? [Any])?.count ?? 0
+        #expect(json["fd_tensors"] as? Int == tensors, "finite differences on every parameter tensor")
     }
 
     @Test func injectedFaultFailsWithExitStatusOne() throws {
