@@ -1,3 +1,4 @@
+import Ops
 import TensorCore
 
 /// A padded batch of sentence pairs as token ids, row-major [B, S] and [B, T].
@@ -35,15 +36,14 @@ public struct Seq2SeqBatch: Sendable {
     /// Real (non-padding) target tokens: the loss's denominator.
     public var targetTokens: Int { targetOutput.filter { $0 != padID }.count }
 
-    /// Additive mask [B, 1, 1, L] over one side's positions: 0 for tokens, -inf for padding.
+    /// Additive mask [B, 1, 1, L] over one side's positions: 0 for tokens, -inf for padding
+    /// (OpContext's, which the padded op test vectors use too).
     public static func additiveMask(lengths: [Int], length: Int, dtype: DType) -> Tensor {
-        let values = lengths.flatMap { l in (0..<length).map { $0 < l ? 0.0 : -Double.infinity } }
-        return Tensor(shape: [lengths.count, 1, 1, length], scalars: values, dtype: dtype)
+        OpContext.additiveMask(lengths: lengths, length: length, dtype: dtype)
     }
 
-    /// [B, L, 1]: 1 at tokens, 0 at padding.
+    /// [B, L, 1]: 1 at tokens, 0 at padding (OpContext's).
     public static func positionMask(lengths: [Int], length: Int, dtype: DType) -> Tensor {
-        let values = lengths.flatMap { l in (0..<length).map { $0 < l ? 1.0 : 0 } }
-        return Tensor(shape: [lengths.count, length, 1], scalars: values, dtype: dtype)
+        OpContext.positionMask(lengths: lengths, length: length, dtype: dtype)
     }
 }

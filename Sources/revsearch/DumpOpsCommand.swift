@@ -3,14 +3,16 @@ import Ops
 import TensorCore
 
 /// `revsearch dump-ops`: every candidate op's test vectors as safetensors files, one per
-/// (op, causal or not), for checking our ops against another framework (README, "Op test vectors").
+/// (op, causal or not, padded or not), for checking our ops against another framework
+/// (README, "Op test vectors"). Padded files hold a ragged batch under the model's masks, where
+/// a dropped mask shows; the unpadded ones a single sentence.
 struct DumpOpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump-ops",
         abstract: "Write each candidate op's inputs, weights, outputs and gradients as safetensors files."
     )
 
-    @Option(help: "Directory to write <op>[.causal].safetensors into.") var out: String
+    @Option(help: "Directory to write <op>[.causal][.padded].safetensors into.") var out: String
     @Option(help: "float32 or float64.") var dtype = "float64"
     @Option(help: "Seed of the weights, inputs and cotangents.") var seed: UInt64 = 0
     @Option(name: .customLong("T"), help: "Sequence length.") var length = 7
@@ -31,9 +33,11 @@ struct DumpOpsCommand: ParsableCommand {
         var written: [String] = []
         for op in OpRegistry.standard.names {
             for causal in OpTestVectors.hasCausalForm(op) ? [false, true] : [false] {
-                let vectors = try OpTestVectors.make(op: op, causal: causal, settings: settings)
-                try SafeTensors.write(vectors.tensors, metadata: vectors.metadata, to: "\(out)/\(vectors.fileName)")
-                written.append(vectors.fileName)
+                for padded in [false, true] {
+                    let vectors = try OpTestVectors.make(op: op, causal: causal, padded: padded, settings: settings)
+                    try SafeTensors.write(vectors.tensors, metadata: vectors.metadata, to: "\(out)/\(vectors.fileName)")
+                    written.append(vectors.fileName)
+                }
             }
         }
         print("wrote \(written.count) files to \(out): \(written.joined(separator: ", "))")
