@@ -85,7 +85,11 @@ struct SearchRun {
         let runtime = Runtime.current
         let budget = s.memoryBudget.map(MemoryBudget.init(bytes:))
         let profiler = s.profile ? MemoryProfiler(recordsEvents: false) : nil
-        if let budget { runtime.attach(budget) }
+        if let budget {
+            // Going over ends the run like any other error: "revsearch: ...", status 3.
+            budget.onExceeded = { ExitStatus.terminate(for: $0) }
+            runtime.attach(budget)
+        }
         if let profiler { runtime.attach(profiler) }
         defer {
             if let budget { runtime.detach(budget) }
@@ -143,8 +147,8 @@ struct SearchRun {
                                  + "(limit \(sci(report.tolerance.gradient))\(SearchRun.reference(report))): \(report.passed ? "passed" : "FAILED")")
                 if !report.passed {
                     try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
-                    throw CLIError("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
-                                   + "(checkpoint at step \(step), logs and report in \(s.out))")
+                    throw CheckFailed("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
+                                     + "(checkpoint at step \(step), logs and report in \(s.out))")
                 }
             }
             if step % s.checkpointEvery == 0 { try save(search) }

@@ -38,6 +38,55 @@ func temporaryDirectory() throws -> URL {
     return url
 }
 
+/// The exit statuses CI tells apart (README, "Exit status"), a test per class. A failed
+/// check (1) is `VerifyCommandTests.injectedFaultFailsWithExitStatusOne` and the search's
+/// `verificationFailureStopsTheSearch`; an exceeded memory budget (3) is
+/// `SearchCommandTests.memoryBudgetStopsTheRunWithAnErrorNamingTheLayer`.
+@Suite struct ExitStatusTests {
+    @Test func successAndHelpExitZero() throws {
+        let ok = try revsearch("gradcheck", "--ops", "relu")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let help = try revsearch("--help")
+        #expect(help.status == 0 && help.stdout.contains("Exit status:"), "\(help.stdout)\(help.stderr)")
+    }
+
+    @Test func missingDataDirectoryIsBadInput() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("missing").path
+        let result = try revsearch("search", "--data", data, "--src", "en", "--tgt", "de", "--out", dir.appendingPathComponent("run").path)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("revsearch: ") && result.stderr.contains(data), "\(result.stderr)")
+    }
+
+    @Test func malformedConfigJSONIsBadInput() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("model.json").path
+        try #"{"n": 2,"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try revsearch("verify", "--preset", "tiny", "--config", path)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("revsearch: \(path): not valid JSON"), "\(result.stderr)")
+    }
+
+    /// Foundation's errors read as "PATH: what the system said", not NSError's dump.
+    @Test func unwritableOutputIsBadInputNamingThePath() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("file").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try revsearch("gradcheck", "--ops", "relu", "--json", file + "/out.json")
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("revsearch: \(file): ") && !result.stderr.contains("Error Domain"), "\(result.stderr)")
+    }
+
+    @Test func unknownOptionIsUsage() throws {
+        let result = try revsearch("verify", "--preset", "tiny", "--bogus")
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("Unknown option '--bogus'"), "\(result.stderr)")
+    }
+}
+
 @Suite struct GradCheckCommandTests {
     /// The primitives the foundation promises; the report must list each of them.
     static let required = [
@@ -67,7 +116,7 @@ func temporaryDirectory() throws -> URL {
 
     @Test func unknownOpIsAClearError() throws {
         let result = try revsearch("gradcheck", "--ops", "matmul,nonsense")
-        #expect(result.status != 0)
+        #expect(result.status == 64)
         #expect(result.stderr.contains("unknown op 'nonsense'"))
     }
 }
@@ -111,7 +160,7 @@ func temporaryDirectory() throws -> URL {
         for (index, (text, message)) in cases.enumerated() {
             let path = try write(text, "p\(index).json", in: dir)
             let result = try revsearch("probe", path)
-            #expect(result.status != 0)
+            #expect(result.status == 2)
             #expect(result.stderr.contains(path), "names the file: \(result.stderr)")
             #expect(result.stderr.contains(message), "expected '\(message)' in: \(result.stderr)")
         }
@@ -156,7 +205,7 @@ func temporaryDirectory() throws -> URL {
         let path = dir.appendingPathComponent("model.json").path
         try #"{"n": 2, "d": 250, "depht": 3}"#.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try revsearch("verify", "--config", path)
-        #expect(result.status != 0)
+        #expect(result.status == 2)
         #expect(result.stderr.contains(path) && result.stderr.contains("unknown field 'depht'"), "\(result.stderr)")
         try #"{"n": 2, "d": 250}"#.write(toFile: path, atomically: true, encoding: .utf8)
         let invalid = try revsearch("verify", "--config", path)
@@ -180,7 +229,7 @@ func temporaryDirectory() throws -> URL {
         #expect(scores["sentences"] as? Int == 300)
         let mismatched = try revsearch("evaluate", "--hypotheses", fixtures.appendingPathComponent("unicode.hyp").path,
                                        "--references", fixtures.appendingPathComponent("multi30k_noisy.ref").path)
-        #expect(mismatched.status != 0 && mismatched.stderr.contains("has 5 lines"), "\(mismatched.stderr)")
+        #expect(mismatched.status == 2 && mismatched.stderr.contains("has 5 lines"), "\(mismatched.stderr)")
     }
 }
 
@@ -267,7 +316,7 @@ func temporaryDirectory() throws -> URL {
             let path = root.appendingPathComponent("g\(index).json")
             try text.write(to: path, atomically: true, encoding: .utf8)
             let result = try train(data, root.appendingPathComponent("run\(index)"), ["--genotype", path.path, "--max-steps", "1"] + options)
-            #expect(result.status != 0)
+            #expect(result.status == (options.isEmpty ? 2 : 64), "a file's fault or the options'")
             #expect(result.stderr.contains(message), "expected '\(message)' in: \(result.stderr)")
             if !options.contains("--backprop") { #expect(result.stderr.contains(path.path), "names the file: \(result.stderr)") }
         }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Profiler
+
+/// The exit statuses `revsearch` promises (README, "Exit status"), so that CI can tell a
+/// wrong gradient from a wrong path: ArgumentParser alone ends every thrown error with 1, a
+/// failed check and a missing file alike. `RevSearch.main` maps what `run()` throws here, in
+/// one place, instead of each command choosing a status.
+enum ExitStatus {
+    /// A check failed: verification, gradcheck, a probe's expectation.
+    static let checkFailed: Int32 = 1
+    /// Bad input: a missing or unreadable file or directory, a malformed file, an invalid
+    /// value found in one; also any other error (what the user gave could not be used).
+    static let badInput: Int32 = 2
+    /// `--memory-budget` exceeded.
+    static let memoryBudgetExceeded: Int32 = 3
+
+    /// Ends the process for an error `run()` threw (or the memory budget raised). What
+    /// ArgumentParser already handles stays its own: an `ExitCode`, and its own errors (help
+    /// requests, 0; `ValidationError` and parse errors, 64), which are all the errors it
+    /// does not end with its generic status 1.
+    static func terminate(for error: Error) -> Never {
+        switch error {
+        case is CheckFailed:
+            terminate(checkFailed, error)
+        case is MemoryBudget.Violation:
+            terminate(memoryBudgetExceeded, error)
+        case is ExitCode:
+            RevSearch.exit(withError: error)
+        case _ where RevSearch.exitCode(for: error) != .failure:
+            RevSearch.exit(withError: error)
+        default:
+            terminate(badInput, error)
+        }
+    }
+
+    private static func terminate(_ status: Int32, _ error: Error) -> Never {
+        FileHandle.standardError.write(Data("revsearch: \(ErrorMessage.text(of: error))\n".utf8))
+        exit(status)
+    }
+}
+
+/// A check that failed after it ran (exit status 1), as opposed to input it could not use;
+/// the text says what failed and where.
+struct CheckFailed: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
