@@ -9,7 +9,8 @@ public final class MultiHeadAttention: CandidateOp {
     let heads: Int
     let causal: Bool
     let cross: Bool
-    let faults: InjectedFaults
+    /// How many later positions a query sees: 0 (an injected fault sets 1).
+    let reach: Int
 
     public init(_ spec: OpSpec, cross: Bool, rng: inout RandomState) {
         let c = spec.channels, kv = cross ? spec.modelWidth : spec.channels
@@ -20,7 +21,7 @@ public final class MultiHeadAttention: CandidateOp {
         heads = spec.heads
         causal = spec.causal && !cross
         self.cross = cross
-        faults = spec.faults
+        reach = spec.faults.contains(.causalMaskOffByOne) ? 1 : 0
     }
 
     public var parameters: [(name: String, tensor: Tensor)] {
@@ -44,7 +45,7 @@ public final class MultiHeadAttention: CandidateOp {
         let scores = scale(matmul(q, k, transposeB: true), 1 / Double(dh).squareRoot())   // [B, h, T, S]
         var mask = cross ? context.memoryMask : context.keyMask
         if causal {
-            let causalMask = causalAttentionMask(length: t, dtype: h.dtype, offByOne: faults.contains(.causalMaskOffByOne))
+            let causalMask = causalAttentionMask(length: t, dtype: h.dtype, reach: reach)
             mask = mask.map { add($0, causalMask) } ?? causalMask
         }
         let weights = softmax(scores, additiveMask: mask)
@@ -53,10 +54,9 @@ public final class MultiHeadAttention: CandidateOp {
     }
 }
 
-/// [T, T]: 0 where query t may see key j (j <= t), -inf elsewhere.
-func causalAttentionMask(length: Int, dtype: DType, offByOne: Bool = false) -> Tensor {
+/// [T, T]: 0 where query t may see key j (j <= t + reach), -inf elsewhere.
+func causalAttentionMask(length: Int, dtype: DType, reach: Int = 0) -> Tensor {
     var values = [Double](repeating: 0, count: length * length)
-    let reach = offByOne ? 1 : 0
     for t in 0..<length {
         for j in 0..<length where j > t + reach { values[t * length + j] = -.infinity }
     }

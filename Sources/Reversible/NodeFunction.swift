@@ -38,8 +38,8 @@ public final class NodeFunction {
         return all
     }
 
-    /// G_k(inputs). `detachAlpha` is the injected fault that drops alpha's gradient.
-    public func callAsFunction(_ inputs: [Tensor], _ context: OpContext, detachAlpha: Bool = false) -> Tensor {
+    /// G_k(inputs), reading alpha through `alpha` (the identity but for an injected fault).
+    public func callAsFunction(_ inputs: [Tensor], _ context: OpContext, alpha view: (Tensor) -> Tensor = { $0 }) -> Tensor {
         let h: Tensor
         if inputs.count == 1 {
             h = inputs[0]
@@ -51,7 +51,7 @@ public final class NodeFunction {
         }
         // softmax(alpha) is computed inside the block, from the alpha leaf, so a local
         // tape that recomputes this node sends alpha its gradient.
-        let weights = split(softmax(detachAlpha ? alpha.detached() : alpha), parts: ops.count)
+        let weights = split(softmax(view(alpha)), parts: ops.count)
         var total: Tensor?
         for (i, op) in ops.enumerated() {
             let out = withScope(opNames[i]) {

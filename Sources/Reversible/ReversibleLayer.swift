@@ -10,8 +10,13 @@ public final class ReversibleLayer {
     public let name: String
     public let functions: [NodeFunction]
     public var splits: Int { functions.count }
-    /// Deliberate faults for mutation tests.
-    let faults: InjectedFaults
+    /// X_k from Y_k and G_k: Y_k - G_k. Injected faults replace these three at
+    /// construction, so the backward itself has no fault branches.
+    let inverse: (Tensor, Tensor) -> Tensor
+    /// The dropout key a recomputation of G_k uses: the forward's own.
+    let recomputationKey: (UInt64) -> UInt64
+    /// The alpha a recomputation reads: the leaf itself, so alpha gets its gradient.
+    let recomputationAlpha: (Tensor) -> Tensor
 
     public convenience init(name: String, functions: [NodeFunction]) {
         self.init(name: name, functions: functions, faults: [])
@@ -21,7 +26,12 @@ public final class ReversibleLayer {
         precondition(functions.count >= 2, "a reversible layer needs at least 2 splits")
         self.name = name
         self.functions = functions
-        self.faults = faults
+        let subtract: (Tensor, Tensor) -> Tensor = sub, added: (Tensor, Tensor) -> Tensor = add
+        inverse = faults.contains(.signFlippedInverse) ? added : subtract
+        let replayed: (UInt64) -> UInt64 = { $0 }, fresh: (UInt64) -> UInt64 = { RandomState.mix($0 ^ 0x5eed) }
+        recomputationKey = faults.contains(.dropoutNotReplayed) ? fresh : replayed
+        let leaf: (Tensor) -> Tensor = { $0 }, detached: (Tensor) -> Tensor = { $0.detached() }
+        recomputationAlpha = faults.contains(.alphaGradientDropped) ? detached : leaf
     }
 
     /// The arguments of G_k (0-based k): outputs already computed, inputs not yet used.
@@ -71,11 +81,10 @@ public final class ReversibleLayer {
                 // Fresh leaves for this recomputation: their gradients are G_k's alone.
                 let arguments = Array(ys[0..<k]) + xs[(k + 1)...].map { $0! }   // X_>k are rebuilt by now
                 let leaves = arguments.map { $0.detached(requiresGrad: true) }
-                var context = contexts[k]
-                if faults.contains(.dropoutNotReplayed) { context = context.with(dropoutKey: RandomState.mix(context.dropoutKey ^ 0x5eed)) }
+                let context = contexts[k].with(dropoutKey: recomputationKey(contexts[k].dropoutKey))
                 let tape = Tape()
                 let g = withScope("split\(k + 1)") {
-                    tape.recording { functions[k](leaves, context, detachAlpha: faults.contains(.alphaGradientDropped)) }
+                    tape.recording { functions[k](leaves, context, alpha: recomputationAlpha) }
                 }
                 withScope("split\(k + 1)") { tape.backward([g], seeds: [total]) }
                 for (slot, leaf) in leaves.enumerated() {
@@ -88,7 +97,7 @@ public final class ReversibleLayer {
                     }
                 }
                 if xs[k] == nil {
-                    xs[k] = faults.contains(.signFlippedInverse) ? add(ys[k], g.detached()) : sub(ys[k], g.detached())
+                    xs[k] = inverse(ys[k], g.detached())
                 }
             }
             let dxs = (0..<splits).map { k in accumulatedX[k].map { add($0, totals[k]) } ?? totals[k] }

@@ -17,17 +17,24 @@ public struct TolerancePolicy: Sendable {
     public func tolerance(dtype: DType, depth: Int) -> Limits { limits(dtype, depth) }
 
     /// How far a Float32 full-storage gradient may be from the Float64 twin's (same weights,
-    /// batch, dropout masks and branches), per tensor on the gradient scale: the Float32
-    /// gradient limit at this depth, which was fitted to exactly that rounding (Float32 full
-    /// storage against Float64: 2.0e-6, 1.4e-5, 5.7e-5, 1.4e-3, 1.2e-2 at depths 2, 4, 8,
-    /// 16, 32; the bound is 3.4-7.8x above each), and held at its depth-32 value beyond
-    /// the fitted range, so it never grows without limit. A mode may add its own limit on
-    /// top (the triangle inequality through full storage). The rounding is the same on 3
-    /// and on 16 sentences (`revsearch verify --depth-sweep 2,4,8,16,32 --batch 16`):
-    /// sums over more tokens average their rounding. The kernels it rests on are proven
-    /// by `revsearch gradcheck`'s Float32-against-Float64 rows, not assumed.
-    public func float32Allowance(depth: Int) -> Double {
-        tolerance(dtype: .float32, depth: min(max(depth, 1), 32)).gradient
+    /// batch, dropout masks and branches), per tensor on the gradient scale — an a-priori
+    /// bound of two terms, each held at the end of its fitted range so that it never grows
+    /// without limit:
+    /// - depth: the Float32 gradient limit 1e-5 + 3e-7 · L^3.5, fitted to this very rounding
+    ///   on synthetic batches (Float32 full storage against Float64: 2.0e-6, 1.4e-5, 5.7e-5,
+    ///   1.4e-3, 1.2e-2 at depths 2, 4, 8, 16, 32; 3.4-7.8x under), held at L = 32;
+    /// - size: 2 u √n, u = 2⁻²⁴, n = tokens · d, the longest sum of the step (an alpha's
+    ///   gradient adds a term per token and channel): rounding in a sum of n terms walks as
+    ///   u √n. Held at n = 2²⁶. Measured on Multi30k (d = 240, 2048-token halves, n ≈ 1e6):
+    ///   an alpha's Float32 gradient 1.4e-5 from Float64, where the depth term alone allows
+    ///   1.3e-5.
+    /// A mode may add its own limit on top (the triangle inequality through full storage).
+    /// The kernels it rests on are proven by `revsearch gradcheck`'s Float32-against-Float64
+    /// rows, not assumed.
+    public func float32Allowance(depth: Int, sumLength: Int) -> Double {
+        let depthTerm = tolerance(dtype: .float32, depth: min(max(depth, 1), 32)).gradient
+        let sizeTerm = 2 * 0x1p-24 * Double(min(max(sumLength, 1), 1 << 26)).squareRoot()
+        return depthTerm + sizeTerm
     }
 
     /// The largest distance from its branch point (relative to its tensor's RMS) at which a

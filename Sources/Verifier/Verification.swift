@@ -160,7 +160,8 @@ public enum Verification {
 
         var reference: VerificationReport.Float64Reference?
         var float32Errors: [Double]?, testedErrors: [Double]?
-        let allowance = policy.float32Allowance(depth: depth)
+        let tokens = batch.targetLengths.reduce(0, +) + batch.sourceLengths.reduce(0, +)
+        let allowance = policy.float32Allowance(depth: depth, sumLength: tokens * config.modelWidth)
         let modeAllowance = allowance + tolerance.gradient
         if float64Reference && config.dtype == .float32 {
             let twin = try self.twin(of: model, registry: registry, faults: faults)

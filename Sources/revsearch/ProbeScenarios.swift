@@ -40,6 +40,8 @@ enum ProbeScenarios {
             "ops_checked": Double(report.distinctOps),
             "max_abs_error": report.maxAbsError,
             "max_rel_error": report.maxRelError,
+            "float32_failed_cases": Double(report.ops.filter { !$0.float32.passed }.count),
+            "max_float32_bound_fraction": report.maxFloat32BoundFraction,
         ]
     }
 
@@ -58,6 +60,8 @@ enum ProbeScenarios {
             throw parameters.error("modes", "expected reconstruction or hybrid:K, comma-separated, found \"\(modeText)\"")
         }
         var setup = VerificationSetup(model: model, modes: modes)
+        // A drift measurement at depth may leave out finite differences, causality and padding.
+        setup.fullChecks = try parameters.bool("full_checks") ?? true
         if let seed = try parameters.int("seed") {
             guard seed >= 0 else { throw parameters.error("seed", "expected a non-negative whole number, found \(seed)") }
             setup.seed = UInt64(seed)
