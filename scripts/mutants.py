@@ -27,11 +27,13 @@ BUILD = ["swift", "build", "-c", "release", "--product", "revsearch"]
 BIN = ".build/release/revsearch"
 
 # (name, command, on by default). Commands run in the copy. Order: cheapest first.
+# The tiny preset (d = 24, every op mixed) runs every check of verify in seconds; the
+# default verify (d = 240) and the probes then see what only size or a search shows.
 CHECKS = [
     ("gradcheck", [BIN, "gradcheck"], True),
+    ("verify-tiny-f32", [BIN, "verify", "--preset", "tiny", "--dtype", "float32"], True),
+    ("verify-tiny-f64", [BIN, "verify", "--preset", "tiny", "--dtype", "float64", "--depth", "3"], True),
     ("verify-f32", [BIN, "verify"], True),
-    ("verify-f64", [BIN, "verify", "--dtype", "float64", "--depth", "2"], True),
-    ("verify-hybrid", [BIN, "verify", "--mode", "hybrid:2", "--depth", "4"], True),
     ("probes", [BIN, "probe", "Probes"], True),
     ("unit", ["swift", "test", "-c", "release"], False),
 ]

@@ -13,12 +13,16 @@ import TensorCore
 ///     |analytic - numeric| <= ρ · S + truncation + rounding,
 /// S = ||g_t|| along ĝ and ||g_t|| / √n_t along a random unit direction (the size of a
 /// random projection of g_t), ρ = 1e-3: a 1% error of one tensor's gradient is ten times
-/// over. The step starts at h = 1e-4 · max(1, rms θ_t) and shrinks tenfold (up to twice)
-/// while truncation or rounding would take more than ρ·S / 4 — a ReLU kink inside the
-/// step shows as a large truncation; a random direction that still cannot be resolved is
-/// redrawn, and a tensor left without a resolved direction fails.
+/// over. A step is used only when truncation, rounding and the kink estimate
+/// |L(h) - 2L(0) + L(-h)| / 2h (exactly the central difference's error when a ReLU's kink
+/// lies inside the step) each stay under ρ·S / 8; otherwise the next step of
+/// `stepFactors` is tried, a random direction that none resolves is redrawn, and a tensor
+/// left without a resolved direction fails.
 public enum FiniteDifferenceCheck {
     public static let relativeTolerance = 1e-3
+    /// Steps tried in turn, times max(1, rms θ_t): small first (fewer kinks inside), then
+    /// larger for tensors whose tiny gradient drowns in rounding, then smaller again.
+    static let stepFactors = [1e-5, 1e-6, 1e-4, 1e-7]
 
     public struct Direction: Sendable, Codable {
         public let tensor: String
@@ -55,7 +59,7 @@ public enum FiniteDifferenceCheck {
             let g = tensor.grad?.scalars ?? [Double](repeating: 0, count: tensor.count)
             let gNorm = norm(g)
             let theta = tensor.scalars
-            let baseStep = 1e-4 * max(1, norm(theta) / Double(theta.count).squareRoot())
+            let stepScale = max(1, norm(theta) / Double(theta.count).squareRoot())
             let p = tensor.pointer(Double.self)
             func loss(_ u: [Double], _ h: Double) -> Double {
                 for i in theta.indices { p[i] = theta[i] + h * u[i] }
@@ -64,14 +68,18 @@ public enum FiniteDifferenceCheck {
             /// The first resolved estimate along u, or nil.
             func measure(_ u: [Double], along: String, scale: Double) -> Direction? {
                 let analytic = zip(g, u).reduce(0) { $0 + $1.0 * $1.1 }
-                var h = baseStep
-                for _ in 0..<3 {
-                    let wide = (loss(u, h) - loss(u, -h)) / (2 * h)
+                let budget = relativeTolerance * scale / 8
+                for factor in stepFactors {
+                    let h = factor * stepScale
+                    let (plus, minus) = (loss(u, h), loss(u, -h))
+                    let wide = (plus - minus) / (2 * h)
                     let narrow = (loss(u, h / 2) - loss(u, -h / 2)) / h
                     let truncation = abs(wide - narrow) / 3
-                    let roundingError = rounding / h * 2
-                    let budget = relativeTolerance * scale / 4
-                    if (truncation <= budget && roundingError <= budget) || scale == 0 {
+                    // Half the second difference over h: a smooth f gives h·f''/2; a ReLU
+                    // whose kink lies within the step gives the central difference's error.
+                    let kink = abs(plus - 2 * center + minus) / (2 * h)
+                    let roundingError = 2 * rounding / h
+                    if scale == 0 || (truncation <= budget && kink <= budget && roundingError <= budget) {
                         let numeric = (4 * narrow - wide) / 3
                         let allowed = relativeTolerance * scale + truncation + roundingError
                         let error = abs(analytic - numeric)
@@ -79,7 +87,6 @@ public enum FiniteDifferenceCheck {
                                          truncation: truncation, rounding: roundingError, allowed: allowed, error: error,
                                          passed: error <= allowed)
                     }
-                    h /= 10
                 }
                 return nil
             }
@@ -102,8 +109,9 @@ public enum FiniteDifferenceCheck {
             }
             resolved += randomRows
             if resolved == 0 {
-                rows.append(Direction(tensor: name, along: "unresolved", analytic: gNorm, numeric: .nan, step: baseStep,
-                                      truncation: .nan, rounding: rounding / baseStep, allowed: 0, error: .nan, passed: false))
+                rows.append(Direction(tensor: name, along: "unresolved", analytic: gNorm, numeric: .nan, step: stepScale * stepFactors[0],
+                                      truncation: .nan, rounding: 2 * rounding / (stepScale * stepFactors[0]), allowed: 0, error: .nan,
+                                      passed: false))
             }
         }
         return rows
