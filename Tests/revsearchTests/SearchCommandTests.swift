@@ -80,7 +80,7 @@ import Testing
 
     /// A fault the verifier must catch stops the search at the first check, naming the
     /// offender, with the logs, checkpoint and report of the steps done left in RUN.
-    @Test(arguments: ["sign_flipped_inverse", "dropout_not_replayed", "alpha_gradient_dropped"])
+    @Test(arguments: ["sign_flipped_inverse", "dropout_not_replayed", "alpha_gradient_dropped", "causal_mask_off_by_one"])
     func verificationFailureStopsTheSearch(fault: String) throws {
         let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
         let result = try search(data, out, ["--max-steps", "6", "--verify-every", "2", "--fault", fault])
