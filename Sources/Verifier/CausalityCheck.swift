@@ -20,8 +20,13 @@ public enum CausalityCheck {
     }
 
     public static func run(_ model: ReversibleTransformer, batch: Seq2SeqBatch) -> Result {
-        let reference = model.decoderLogits(batch).scalars
-        let (t, v) = (batch.targetLength, model.config.targetVocabulary)
+        run(batch: batch, vocabulary: model.config.targetVocabulary) { model.decoderLogits($0).scalars }
+    }
+
+    /// Any model, through its decoder logits [B, T, V] without dropout.
+    public static func run(batch: Seq2SeqBatch, vocabulary v: Int, logits: (Seq2SeqBatch) -> [Double]) -> Result {
+        let reference = logits(batch)
+        let t = batch.targetLength
         var maxLeak = 0.0, checked = 0
         for p in 1..<max(t, 1) {
             var inputs = (0..<batch.batchSize).map { Array(batch.targetInput[($0 * t)..<($0 * t + batch.targetLengths[$0])]) }
@@ -33,7 +38,7 @@ public enum CausalityCheck {
             if !changed { continue }
             let outputs = (0..<batch.batchSize).map { Array(batch.targetOutput[($0 * t)..<($0 * t + batch.targetLengths[$0])]) }
             let sources = (0..<batch.batchSize).map { Array(batch.source[($0 * batch.sourceLength)..<($0 * batch.sourceLength + batch.sourceLengths[$0])]) }
-            let perturbed = model.decoderLogits(Seq2SeqBatch(source: sources, targetInput: inputs, targetOutput: outputs, padID: batch.padID)).scalars
+            let perturbed = logits(Seq2SeqBatch(source: sources, targetInput: inputs, targetOutput: outputs, padID: batch.padID))
             for b in 0..<batch.batchSize {
                 for position in 0..<min(p, batch.targetLengths[b]) {
                     let base = (b * t + position) * v

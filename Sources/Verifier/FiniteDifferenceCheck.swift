@@ -50,12 +50,21 @@ public enum FiniteDifferenceCheck {
     /// have just been computed into `grad`. `only` restricts the tensors (by name).
     public static func run(_ model: ReversibleTransformer, batch: Seq2SeqBatch, dropoutKey: UInt64, seed: UInt64,
                            only: ((String) -> Bool)? = nil) -> [Direction] {
-        precondition(model.config.dtype == .float64, "finite differences run in Float64")
-        let center = model.evaluateLoss(batch, dropoutKey: dropoutKey, training: true)
+        run(parameters: model.parameters, seed: seed, only: only) {
+            model.evaluateLoss(batch, dropoutKey: dropoutKey, training: true)
+        }
+    }
+
+    /// Every Float64 tensor of `parameters`, whose gradients of `loss` (evaluated at the
+    /// tensors' current values) have just been computed into `grad`.
+    public static func run(parameters: [(name: String, tensor: Tensor)], seed: UInt64, only: ((String) -> Bool)? = nil,
+                           loss evaluate: () -> Double) -> [Direction] {
+        precondition(parameters.allSatisfy { $0.tensor.dtype == .float64 }, "finite differences run in Float64")
+        let center = evaluate()
         let rounding = 64 * Double.ulpOfOne / 2 * max(abs(center), 1)
         var rng = RandomState(seed: seed ^ 0xfd)
         var rows: [Direction] = []
-        for (name, tensor) in model.parameters where only?(name) ?? true {
+        for (name, tensor) in parameters where only?(name) ?? true {
             let g = tensor.grad?.scalars ?? [Double](repeating: 0, count: tensor.count)
             let gNorm = norm(g)
             let theta = tensor.scalars
@@ -63,7 +72,7 @@ public enum FiniteDifferenceCheck {
             let p = tensor.pointer(Double.self)
             func loss(_ u: [Double], _ h: Double) -> Double {
                 for i in theta.indices { p[i] = theta[i] + h * u[i] }
-                return model.evaluateLoss(batch, dropoutKey: dropoutKey, training: true)
+                return evaluate()
             }
             /// The first resolved estimate along u, or nil.
             func measure(_ u: [Double], along: String, scale: Double) -> Direction? {

@@ -28,13 +28,25 @@ public enum PaddingInvariance {
     /// `model` must be Float64 with dropout 0; `batch` ragged.
     public static func run(_ model: ReversibleTransformer, batch: Seq2SeqBatch, mode: BackpropMode, limit: Double,
                            floorFraction: Double) -> Result {
-        let vocabulary = model.config.targetVocabulary
-        let together = model.decoderLogits(batch).scalars
+        run(names: model.parameters.map(\.name), batch: batch, vocabulary: model.config.targetVocabulary, limit: limit,
+            floorFraction: floorFraction, logits: { model.decoderLogits($0).scalars }, gradients: { batch in
+                model.zeroGradients()
+                defer { model.zeroGradients() }
+                model.trainingStep(batch, mode: mode, dropoutKey: 0)
+                return model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+            })
+    }
+
+    /// Any model, through its decoder logits [B, T, V] and the gradients of one step (in
+    /// the order of `names`), both without dropout.
+    public static func run(names: [String], batch: Seq2SeqBatch, vocabulary: Int, limit: Double, floorFraction: Double,
+                           logits: (Seq2SeqBatch) -> [Double], gradients: (Seq2SeqBatch) -> [[Double]]) -> Result {
+        let together = logits(batch)
         var logitError = 0.0
-        var summed: [[Double]] = model.parameters.map { [Double](repeating: 0, count: $0.tensor.count) }
+        var summed: [[Double]]?
         for i in 0..<batch.batchSize {
             let alone = SyntheticBatch.sentence(i, of: batch)
-            let own = model.decoderLogits(alone).scalars
+            let own = logits(alone)
             let scale = own.map(abs).max() ?? 0
             for position in 0..<batch.targetLengths[i] {
                 let inBatch = (i * batch.targetLength + position) * vocabulary
@@ -46,25 +58,17 @@ public enum PaddingInvariance {
                 }
             }
             let weight = Double(alone.targetTokens)
-            for (k, g) in gradients(model, alone, mode).enumerated() {
-                for j in g.indices { summed[k][j] += weight * g[j] }
-            }
+            let weighted = gradients(alone).map { $0.map { weight * $0 } }
+            summed = summed.map { zip($0, weighted).map { zip($0, $1).map(+) } } ?? weighted
         }
         let weight = Double(batch.targetTokens)
-        let batched = gradients(model, batch, mode).map { $0.map { weight * $0 } }
-        let rows = Verification.compareGradients(names: model.parameters.map(\.name), tested: summed, full: batched,
+        let batched = gradients(batch).map { $0.map { weight * $0 } }
+        let rows = Verification.compareGradients(names: names, tested: summed ?? batched, full: batched,
                                                  tolerance: limit, floorFraction: floorFraction)
         let worst = rows.max { $0.scaledError < $1.scaledError }
         let gradientError = rows.map(\.scaledError).maxOrNaN
         return Result(sentences: batch.batchSize, maxLogitError: logitError, maxGradientError: gradientError,
                       worstTensor: worst?.name ?? "", limit: limit,
                       passed: logitError <= limit && gradientError <= limit)
-    }
-
-    static func gradients(_ model: ReversibleTransformer, _ batch: Seq2SeqBatch, _ mode: BackpropMode) -> [[Double]] {
-        model.zeroGradients()
-        defer { model.zeroGradients() }
-        model.trainingStep(batch, mode: mode, dropoutKey: 0)
-        return model.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
     }
 }

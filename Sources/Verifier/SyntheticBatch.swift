@@ -16,8 +16,21 @@ public enum BatchLayout: String, Sendable, Codable, CaseIterable {
 /// A seeded random batch of token ids: what the verifier and the profiler run when no
 /// corpus is given.
 public enum SyntheticBatch {
-    /// Ids 0 (pad), 1 (BOS), 2 (EOS) are reserved; sentence tokens are 3..<vocabulary.
+    /// The two vocabularies' sizes.
+    public struct Vocabulary: Sendable {
+        public let source: Int
+        public let target: Int
+        public init(source: Int, target: Int) { self.source = source; self.target = target }
+    }
+
     public static func make(config: ModelConfig, batchSize: Int, sourceLength: Int, targetLength: Int, seed: UInt64,
+                            layout: BatchLayout = .ragged) -> Seq2SeqBatch {
+        make(vocabulary: Vocabulary(source: config.sourceVocabulary, target: config.targetVocabulary), batchSize: batchSize,
+             sourceLength: sourceLength, targetLength: targetLength, seed: seed, layout: layout)
+    }
+
+    /// Ids 0 (pad), 1 (BOS), 2 (EOS) are reserved; sentence tokens are 3..<vocabulary.
+    public static func make(vocabulary: Vocabulary, batchSize: Int, sourceLength: Int, targetLength: Int, seed: UInt64,
                             layout: BatchLayout = .ragged) -> Seq2SeqBatch {
         var rng = RandomState(seed: seed)
         func token(_ vocabulary: Int) -> Int32 { Int32(3 + Int(rng.next() % UInt64(max(vocabulary - 3, 1)))) }
@@ -29,8 +42,8 @@ public enum SyntheticBatch {
             let full = layout != .ragged || i == fullRow
             let s = full ? sourceLength : 1 + Int(rng.next() % UInt64(sourceLength))
             let t = full ? targetLength : 1 + Int(rng.next() % UInt64(targetLength))
-            sources.append((0..<s).map { _ in token(config.sourceVocabulary) })
-            let sentence = (0..<(t - 1)).map { _ in token(config.targetVocabulary) }
+            sources.append((0..<s).map { _ in token(vocabulary.source) })
+            let sentence = (0..<(t - 1)).map { _ in token(vocabulary.target) }
             inputs.append([1] + sentence)
             outputs.append(sentence + [2])
         }

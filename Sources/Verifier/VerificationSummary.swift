@@ -3,6 +3,8 @@ import TensorCore
 
 /// Everything `revsearch verify` checked; its JSON form is the `--json` output.
 public struct VerificationSummary: Sendable, Encodable {
+    /// "reversible" (the super-network or a derived model) or another model's name.
+    public let model: String
     public let dtype: DType
     public let depth: Int
     public let modes: [String]
@@ -17,17 +19,27 @@ public struct VerificationSummary: Sendable, Encodable {
 
     init(setup: VerificationSetup, steps: [VerificationReport], finiteDifferences: [FiniteDifferenceCheck.Direction],
          causality: CausalityCheck.Result?, padding: [PaddingInvariance.Result]) {
-        dtype = setup.model.dtype
-        depth = max(setup.model.encoderLayers, setup.model.decoderLayers)
-        modes = setup.modes.map(\.description)
+        self.init(name: "reversible", dtype: setup.model.dtype, depth: max(setup.model.encoderLayers, setup.model.decoderLayers),
+                  modes: setup.modes.map(\.description), steps: steps, finiteDifferences: finiteDifferences, causality: causality,
+                  padding: padding)
+    }
+
+    init(name: String, dtype: DType, depth: Int, modes: [String], steps: [VerificationReport],
+         finiteDifferences: [FiniteDifferenceCheck.Direction], causality: CausalityCheck.Result?, padding: [PaddingInvariance.Result]) {
+        model = name
+        self.dtype = dtype
+        self.depth = depth
+        self.modes = modes
         self.steps = steps
         self.finiteDifferences = finiteDifferences
         self.causality = causality
         self.padding = padding
     }
 
+    /// Passed when every check run passed and something was checked (a Float64 model
+    /// without reconstruction has no steps, only the once-only checks).
     public var passed: Bool {
-        !steps.isEmpty && steps.allSatisfy(\.passed) && finiteDifferences.allSatisfy(\.passed)
+        (!steps.isEmpty || !finiteDifferences.isEmpty) && steps.allSatisfy(\.passed) && finiteDifferences.allSatisfy(\.passed)
             && (causality?.passed ?? true) && padding.allSatisfy(\.passed)
     }
 
@@ -44,7 +56,7 @@ public struct VerificationSummary: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case passed, dtype, depth, modes, steps, causality, padding
+        case passed, model, dtype, depth, modes, steps, causality, padding
         case finiteDifferences = "finite_differences", maxActivationRelError = "max_activation_rel_error"
         case maxGradRelError = "max_grad_rel_error", maxGradScaledError = "max_grad_scaled_error"
         case fdMaxFraction = "fd_max_fraction", fdTensors = "fd_tensors", maxFloat32Error = "max_float32_error"
@@ -53,6 +65,7 @@ public struct VerificationSummary: Sendable, Encodable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(passed, forKey: .passed)
+        try c.encode(model, forKey: .model)
         try c.encode(dtype, forKey: .dtype)
         try c.encode(depth, forKey: .depth)
         try c.encode(modes, forKey: .modes)

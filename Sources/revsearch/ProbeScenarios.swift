@@ -2,6 +2,7 @@ import Foundation
 import Reversible
 import Search
 import TensorCore
+import Translation
 import Verifier
 
 /// The scenarios a probe can name. Each reads its parameters (unknown ones are errors)
@@ -66,7 +67,17 @@ enum ProbeScenarios {
             guard seed >= 0 else { throw parameters.error("seed", "expected a non-negative whole number, found \(seed)") }
             setup.seed = UInt64(seed)
         }
-        let report = try Verification.run(setup)
+        let family = try parameters.string("model") ?? "reversible"
+        let report: VerificationSummary
+        switch family {
+        case "reversible": report = try Verification.run(setup)
+        case "baseline":
+            let baseline = TransformerBaseline(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth,
+                                                     encoderLayers: model.encoderLayers, decoderLayers: model.decoderLayers,
+                                                     heads: model.heads, dropout: model.dropout, dtype: model.dtype, seed: model.seed))
+            report = try Verification.run(model: baseline, name: "baseline", seed: setup.seed)
+        default: throw parameters.error("model", "expected reversible or baseline, found \"\(family)\"")
+        }
         let steps = report.steps
         return [
             "passed": report.passed ? 1 : 0,

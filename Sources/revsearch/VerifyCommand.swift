@@ -3,6 +3,7 @@ import Foundation
 import Ops
 import Reversible
 import TensorCore
+import Translation
 import Verifier
 
 /// `revsearch verify`: every mode asked for against full storage on a ragged batch, a batch
@@ -17,6 +18,8 @@ struct VerifyCommand: ParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "reversible (the super-network of the preset or config) or baseline (the pre-LN Transformer of `train`, with the preset's width, heads, depth, vocabulary, dropout and dtype).")
+    var model = "reversible"
     @Option(help: "float32 or float64.") var dtype: String?
     @Option(help: "Layers in the encoder and in the decoder each.") var depth: Int?
     @Option(name: [.customLong("modes"), .customLong("mode")], help: "Modes under test, comma-separated: reconstruction, hybrid:K.")
@@ -59,12 +62,26 @@ struct VerifyCommand: ParsableCommand {
             faults.insert(match.1)
         }
         if let depthSweep { return try sweep(depthSweep, model: model, faults: faults) }
+        if self.model == "baseline" {
+            guard fault.isEmpty else { throw ValidationError("--fault: the injected faults live in the reversible super-network, not the baseline") }
+            let baseline = TransformerBaseline(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth,
+                                                     encoderLayers: model.encoderLayers, decoderLayers: model.decoderLayers,
+                                                     heads: model.heads, dropout: model.dropout, dtype: model.dtype, seed: model.seed))
+            let report = try Verification.run(model: baseline, name: "baseline", batchSize: batch, seed: seed)
+            return try finish(report)
+        }
+        guard self.model == "reversible" else {
+            throw ValidationError("--model: expected reversible or baseline, got '\(self.model)'")
+        }
 
         var setup = VerificationSetup(model: model, modes: tested)
         setup.seed = seed
         setup.batchSize = batch
         setup.faults = faults
-        let report = try Verification.run(setup)
+        try finish(try Verification.run(setup))
+    }
+
+    func finish(_ report: VerificationSummary) throws {
         print(VerifyReportText.render(report, verbose: verbose))
         if let jsonPath { try AtomicFile.writeJSON(report, to: jsonPath) }
         if !report.passed { throw ExitCode(1) }

@@ -5,16 +5,22 @@ enum VerifyReportText {
     static func render(_ r: VerificationSummary, verbose: Bool) -> String {
         var out: [String] = []
         let limits = r.steps.first?.tolerance
-        out.append("verify: \(r.modes.joined(separator: ", ")) vs full storage, \(r.dtype), depth \(r.depth); limits: layer inputs "
-                   + "\(sci(limits?.activation ?? .nan)) (relative Frobenius), gradients \(sci(limits?.gradient ?? .nan)) "
-                   + "(||Δg|| / max(||g||, 1e-3 ||g_model||)); ReLU and max-pooling branches of full storage replayed")
+        if r.model == "reversible" {
+            out.append("verify: \(r.modes.joined(separator: ", ")) vs full storage, \(r.dtype), depth \(r.depth); limits: layer inputs "
+                       + "\(sci(limits?.activation ?? .nan)) (relative Frobenius), gradients \(sci(limits?.gradient ?? .nan)) "
+                       + "(||Δg|| / max(||g||, 1e-3 ||g_model||)); ReLU and max-pooling branches of full storage replayed")
+        } else {
+            out.append("verify: the \(r.model) model, \(r.dtype), depth \(r.depth); Float32 gradients against a Float64 copy within the "
+                       + "Float32 allowance (||Δg|| / max(||g||, 1e-3 ||g_model||)), ReLU branches replayed")
+        }
         var steps = Table("batch", "mode", "tokens", "layer inputs", "gradients", "f32 full vs f64", "mode vs f64", "allowances",
                           "f64 twin", "flips", "flip margin", "loss diff", "pass")
         for s in r.steps {
             let twin = s.float64Reference
             steps.add(s.batch, s.mode, String(s.tokens), sci(s.maxActivationRelError), sci(s.maxGradScaledError),
                       twin.map { sci($0.maxFloat32Error) } ?? "-", twin.map { sci($0.maxTestedError) } ?? "-",
-                      twin.map { "\(sci($0.allowance)) / \(sci($0.modeAllowance))" } ?? "-",
+                      twin.map { "\(sci($0.allowance)) / \(sci($0.modeAllowance))" }
+                          ?? (s.mode == VerificationReport.float32AgainstFloat64 ? sci(s.tolerance.gradient) : "-"),
                       twin.map { $0.exact ? "exact" : "NOT EXACT" } ?? "-", String(s.branches.flips), sci(s.branches.largestMargin),
                       sci(s.lossDifference), s.passed ? "yes" : "NO")
         }

@@ -193,6 +193,22 @@ func temporaryDirectory() throws -> URL {
         #expect(json["fd_tensors"] as? Int == tensors, "finite differences on every parameter tensor")
     }
 
+    /// The baseline Transformer is verified too: Float32 against Float64, finite
+    /// differences on every tensor, causality, padding invariance.
+    @Test(arguments: ["float32", "float64"])
+    func baselineModelIsVerified(_ dtype: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("verify.json").path
+        let result = try revsearch("verify", "--model", "baseline", "--preset", "tiny", "--dtype", dtype, "--json", path)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        #expect(json["model"] as? String == "baseline")
+        #expect((json["fd_tensors"] as? Int ?? 0) > 20)
+        #expect((json["steps"] as? [Any])?.count == (dtype == "float32" ? 3 : 0))
+        #expect(json["causality"] != nil && (json["padding"] as? [Any])?.count == 1)
+    }
+
     @Test func injectedFaultFailsWithExitStatusOne() throws {
         let result = try revsearch("verify", "--preset", "tiny", "--fault", "sign_flipped_inverse")
         #expect(result.status == 1)
