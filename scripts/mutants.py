@@ -32,7 +32,7 @@ BIN = ".build/release/revsearch"
 CHECKS = [
     ("gradcheck", [BIN, "gradcheck"], True),
     ("verify-tiny-f32", [BIN, "verify", "--preset", "tiny", "--dtype", "float32"], True),
-    ("verify-tiny-f64", [BIN, "verify", "--preset", "tiny", "--dtype", "float64", "--depth", "3"], True),
+    ("verify-tiny-f64", [BIN, "verify", "--preset", "tiny", "--dtype", "float64", "--depth", "3", "--second-order"], True),
     ("verify-f32", [BIN, "verify"], True),
     ("probes", [BIN, "probe", "Probes"], True),
     ("unit", ["swift", "test", "-c", "release"], False),

@@ -50,22 +50,27 @@ public enum FiniteDifferenceCheck {
     /// have just been computed into `grad`. `only` restricts the tensors (by name).
     public static func run(_ model: ReversibleTransformer, batch: Seq2SeqBatch, dropoutKey: UInt64, seed: UInt64,
                            only: ((String) -> Bool)? = nil) -> [Direction] {
-        run(parameters: model.parameters, seed: seed, only: only) {
+        run(parameters: model.parameters, gradients: gradients(of: model.parameters), seed: seed, only: only) {
             model.evaluateLoss(batch, dropoutKey: dropoutKey, training: true)
         }
     }
 
-    /// Every Float64 tensor of `parameters`, whose gradients of `loss` (evaluated at the
-    /// tensors' current values) have just been computed into `grad`.
-    public static func run(parameters: [(name: String, tensor: Tensor)], seed: UInt64, only: ((String) -> Bool)? = nil,
-                           loss evaluate: () -> Double) -> [Direction] {
+    /// The tensors' accumulated gradients (zeros where none arrived).
+    public static func gradients(of parameters: [(name: String, tensor: Tensor)]) -> [[Double]] {
+        parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
+    }
+
+    /// Every Float64 tensor of `parameters` against `gradients` (the analytic gradient of
+    /// `loss`, evaluated at the tensors' current values, one array per tensor); `center`, when
+    /// given, is the loss at the current point.
+    public static func run(parameters: [(name: String, tensor: Tensor)], gradients: [[Double]], seed: UInt64,
+                           only: ((String) -> Bool)? = nil, center given: Double? = nil, loss evaluate: () -> Double) -> [Direction] {
         precondition(parameters.allSatisfy { $0.tensor.dtype == .float64 }, "finite differences run in Float64")
-        let center = evaluate()
+        let center = given ?? evaluate()
         let rounding = 64 * Double.ulpOfOne / 2 * max(abs(center), 1)
         var rng = RandomState(seed: seed ^ 0xfd)
         var rows: [Direction] = []
-        for (name, tensor) in parameters where only?(name) ?? true {
-            let g = tensor.grad?.scalars ?? [Double](repeating: 0, count: tensor.count)
+        for ((name, tensor), g) in zip(parameters, gradients) where only?(name) ?? true {
             let gNorm = norm(g)
             let theta = tensor.scalars
             let stepScale = max(1, norm(theta) / Double(theta.count).squareRoot())

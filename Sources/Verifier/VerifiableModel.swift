@@ -58,7 +58,10 @@ extension Verification {
                                             logits: { still.logits($0).scalars }, gradients: gradients)
         for p in still.parameters { p.tensor.grad = nil }
         still.step(batch, dropoutKey: dropoutKey)
-        let finiteDifferences = FiniteDifferenceCheck.run(parameters: still.parameters, seed: seed) { still.loss(batch) }
+        let finiteDifferences = FiniteDifferenceCheck.run(parameters: still.parameters,
+                                                          gradients: FiniteDifferenceCheck.gradients(of: still.parameters), seed: seed) {
+            still.loss(batch)
+        }
         return VerificationSummary(name: name, dtype: model.dtype, depth: model.depth, modes: ["full"], steps: steps,
                                    finiteDifferences: finiteDifferences, causality: causality, padding: [padding])
     }

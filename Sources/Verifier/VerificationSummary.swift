@@ -16,6 +16,9 @@ public struct VerificationSummary: Sendable, Encodable {
     public let causality: CausalityCheck.Result?
     /// One per mode (empty when not run).
     public let padding: [PaddingInvariance.Result]
+    /// DARTS' second-order alpha gradient against finite differences of the unrolled
+    /// objective, per alpha tensor (empty when not asked for).
+    public var secondOrder: [FiniteDifferenceCheck.Direction] = []
 
     init(setup: VerificationSetup, steps: [VerificationReport], finiteDifferences: [FiniteDifferenceCheck.Direction],
          causality: CausalityCheck.Result?, padding: [PaddingInvariance.Result]) {
@@ -40,7 +43,7 @@ public struct VerificationSummary: Sendable, Encodable {
     /// without reconstruction has no steps, only the once-only checks).
     public var passed: Bool {
         (!steps.isEmpty || !finiteDifferences.isEmpty) && steps.allSatisfy(\.passed) && finiteDifferences.allSatisfy(\.passed)
-            && (causality?.passed ?? true) && padding.allSatisfy(\.passed)
+            && (causality?.passed ?? true) && padding.allSatisfy(\.passed) && secondOrder.allSatisfy(\.passed)
     }
 
     public var maxActivationRelError: Double { steps.map(\.maxActivationRelError).maxOrNaN }
@@ -57,6 +60,7 @@ public struct VerificationSummary: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case passed, model, dtype, depth, modes, steps, causality, padding
+        case secondOrder = "second_order"
         case finiteDifferences = "finite_differences", maxActivationRelError = "max_activation_rel_error"
         case maxGradRelError = "max_grad_rel_error", maxGradScaledError = "max_grad_scaled_error"
         case fdMaxFraction = "fd_max_fraction", fdTensors = "fd_tensors", maxFloat32Error = "max_float32_error"
@@ -79,5 +83,6 @@ public struct VerificationSummary: Sendable, Encodable {
         try c.encode(finiteDifferences, forKey: .finiteDifferences)
         try c.encodeIfPresent(causality, forKey: .causality)
         try c.encode(padding, forKey: .padding)
+        try c.encode(secondOrder, forKey: .secondOrder)
     }
 }

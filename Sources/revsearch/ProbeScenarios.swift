@@ -68,7 +68,8 @@ enum ProbeScenarios {
             setup.seed = UInt64(seed)
         }
         let family = try parameters.string("model") ?? "reversible"
-        let report: VerificationSummary
+        let secondOrder = try parameters.bool("second_order") ?? false
+        var report: VerificationSummary
         switch family {
         case "reversible": report = try Verification.run(setup)
         case "baseline":
@@ -78,6 +79,7 @@ enum ProbeScenarios {
             report = try Verification.run(model: baseline, name: "baseline", seed: setup.seed)
         default: throw parameters.error("model", "expected reversible or baseline, found \"\(family)\"")
         }
+        if secondOrder { report.secondOrder = try SecondOrderCheck.run(model, seed: setup.seed) }
         let steps = report.steps
         return [
             "passed": report.passed ? 1 : 0,
@@ -91,6 +93,7 @@ enum ProbeScenarios {
             "padding_max_gradient_error": report.padding.map(\.maxGradientError).max() ?? .nan,
             "padding_max_logit_error": report.padding.map(\.maxLogitError).max() ?? .nan,
             "loss_difference": steps.map(\.lossDifference).max() ?? .nan,
+            "second_order_alphas": Double(Set(report.secondOrder.map(\.tensor)).count),
             "steps_compared": Double(steps.count),
             "layers_compared": Double(steps.first?.layers.count ?? 0),
             "alphas_compared": Double(steps.first?.parameters.filter { $0.kind == "alpha" }.count ?? 0),

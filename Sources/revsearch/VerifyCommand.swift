@@ -33,6 +33,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Float32 depth sweep, e.g. 2,4,8,16,32: prints reconstruction vs hybrid error growth (a measurement: exits 0).")
     var depthSweep: String?
     @Option(help: "Hybrid interval of the depth sweep.") var hybridEvery = 4
+    @Flag(help: "Also check DARTS' second-order alpha gradient against finite differences of the unrolled objective (Float64).")
+    var secondOrder = false
     @Flag(help: "List every parameter tensor's gradient error and finite-difference direction.") var verbose = false
 
     func run() throws {
@@ -78,7 +80,9 @@ struct VerifyCommand: ParsableCommand {
         setup.seed = seed
         setup.batchSize = batch
         setup.faults = faults
-        try finish(try Verification.run(setup))
+        var report = try Verification.run(setup)
+        if secondOrder { report.secondOrder = try SecondOrderCheck.run(model, seed: seed) }
+        try finish(report)
     }
 
     func finish(_ report: VerificationSummary) throws {

@@ -61,6 +61,12 @@ enum VerifyReportText {
                        + "token-weighted gradients \(sci(p.maxGradientError)) (\(p.worstTensor)), limit \(sci(p.limit)) "
                        + (p.passed ? "ok" : "FAILED"))
         }
+        if !r.secondOrder.isEmpty {
+            let worst = r.secondOrder.map(\.fraction).max() ?? .nan
+            out.append("second-order alpha gradient vs central differences of the unrolled objective (Float64, kink-free ops): "
+                       + "\(Set(r.secondOrder.map(\.tensor)).count) alphas, \(r.secondOrder.count) directions, largest error / allowed "
+                       + "\(sci(worst)) " + (r.secondOrder.allSatisfy(\.passed) ? "ok" : "FAILED"))
+        }
         out.append(r.passed ? "PASSED" : "FAILED")
         return out.joined(separator: "\n")
     }
