@@ -98,6 +98,6 @@ extension Verification {
                                   branches: .init(flips: log.flips, largestMargin: log.largestFlipMargin,
                                                   limit: policy.flipMarginLimit(dtype: .float32, depth: model.depth),
                                                   unmatched: log.unmatched),
-                                  causality: nil)
+                                  causality: nil, padding: nil)
     }
 }

@@ -135,20 +135,21 @@ public enum Verification {
     /// to the Float64 limits (the algorithm is exact on this batch), and every Float32
     /// gradient — full storage and the mode — must be within `policy.float32Allowance` of
     /// the twin's (the Float32 arithmetic is as good as its rounding allows), the mode with
-    /// its own gradient limit on top. With
-    /// `causality`, decoder causality is checked on up to four of the batch's sentences;
-    /// without, the report says it was not run.
+    /// its own gradient limit on top. With `invariances`, decoder causality and padding
+    /// invariance (Float64, no dropout, the mode under test) are checked on the four
+    /// sentences of the batch with the longest targets; without, the report says they were
+    /// not run.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, batchName: String = "batch", mode: BackpropMode,
                                dropoutKey: UInt64, policy: TolerancePolicy = .standard, float64Reference: Bool = false,
-                               causality: Bool = false, registry: OpRegistry = .standard) throws -> VerificationReport {
+                               invariances: Bool = false, registry: OpRegistry = .standard) throws -> VerificationReport {
         try compare(model, batch: batch, batchName: batchName, mode: mode, dropoutKey: dropoutKey, policy: policy,
-                    float64Reference: float64Reference, causality: causality, registry: registry, faults: []).report
+                    float64Reference: float64Reference, invariances: invariances, registry: registry, faults: []).report
     }
 
     /// `compare` for a model built with deliberate faults: its twin gets the same faults.
     package static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, batchName: String = "batch", mode: BackpropMode,
                                 dropoutKey: UInt64, policy: TolerancePolicy = .standard, float64Reference: Bool = false,
-                                causality: Bool = false, registry: OpRegistry = .standard,
+                                invariances: Bool = false, registry: OpRegistry = .standard,
                                 faults: InjectedFaults) throws -> (report: VerificationReport, fullGradients: [[Double]]) {
         let config = model.config
         let depth = max(config.encoderLayers, config.decoderLayers)
@@ -192,13 +193,21 @@ public enum Verification {
         }
         let branches = VerificationReport.Branches(flips: log.flips, largestMargin: log.largestFlipMargin,
                                                    limit: policy.flipMarginLimit(dtype: config.dtype, depth: depth), unmatched: log.unmatched)
-        let causalityResult = causality ? CausalityCheck.run(model, batch: longestTargets(4, of: batch)) : nil
+        var causalityResult: CausalityCheck.Result?, padding: PaddingInvariance.Result?
+        if invariances {
+            let sentences = longestTargets(4, of: batch)
+            causalityResult = CausalityCheck.run(model, batch: sentences)
+            padding = PaddingInvariance.run(try twin(of: model, registry: registry, faults: faults, dropout: 0), batch: sentences,
+                                            mode: mode, limit: policy.tolerance(dtype: .float64, depth: depth).gradient,
+                                            floorFraction: policy.gradientFloor)
+        }
         let lossDifference = abs(pair.testedLoss - pair.fullLoss)
         let report = VerificationReport(
             batch: batchName, tokens: batch.targetTokens, dtype: config.dtype, depth: depth, mode: mode.description, tolerance: tolerance,
             lossFull: pair.fullLoss, lossTested: pair.testedLoss, lossDifference: lossDifference,
             lossPassed: lossDifference <= tolerance.gradient * max(abs(pair.fullLoss), 1),
-            layers: layers, parameters: parameters, float64Reference: reference, branches: branches, causality: causalityResult)
+            layers: layers, parameters: parameters, float64Reference: reference, branches: branches, causality: causalityResult,
+            padding: padding)
         return (report, pair.fullGradients)
     }
 

@@ -120,6 +120,7 @@ public struct VerificationReport: Sendable, Encodable {
     public let branches: Branches
     /// nil: not run on this step (and not counted as passed or failed).
     public let causality: CausalityCheck.Result?
+    public let padding: PaddingInvariance.Result?
 
     public var maxActivationRelError: Double { layers.map(\.error.relativeError).maxOrNaN }
     public var maxGradRelError: Double { parameters.map(\.error.relativeError).maxOrNaN }
@@ -131,11 +132,11 @@ public struct VerificationReport: Sendable, Encodable {
 
     public var passed: Bool {
         lossPassed && (!layers.isEmpty || mode == Self.float32AgainstFloat64) && layers.allSatisfy(\.passed) && parameters.allSatisfy(\.passed)
-            && (float64Reference?.exact ?? true) && branches.passed && (causality?.passed ?? true)
+            && (float64Reference?.exact ?? true) && branches.passed && (causality?.passed ?? true) && (padding?.passed ?? true)
     }
 
     enum CodingKeys: String, CodingKey {
-        case passed, batch, tokens, dtype, depth, mode, tolerance, layers, parameters, causality, branches
+        case passed, batch, tokens, dtype, depth, mode, tolerance, layers, parameters, causality, branches, padding
         case maxActivationRelError = "max_activation_rel_error", maxGradRelError = "max_grad_rel_error"
         case maxGradScaledError = "max_grad_scaled_error", float64Reference = "float64_reference"
         case lossFull = "loss_full", lossTested = "loss_tested", lossDifference = "loss_difference", lossPassed = "loss_passed"
@@ -162,6 +163,7 @@ public struct VerificationReport: Sendable, Encodable {
         try c.encodeIfPresent(float64Reference, forKey: .float64Reference)
         try c.encode(branches, forKey: .branches)
         try c.encodeIfPresent(causality, forKey: .causality)
+        try c.encodeIfPresent(padding, forKey: .padding)
     }
 }
 

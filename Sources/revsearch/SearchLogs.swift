@@ -29,7 +29,7 @@ final class SearchLogs {
     static let alphaHeader = "step,node,op,weight,alpha"
     static let verificationHeader = "step,mode,max_activation_rel_error,max_grad_rel_error,max_grad_scaled_error,loss_difference,"
         + "activation_tolerance,gradient_tolerance,max_float32_error,float64_max_grad_error,float32_allowance,branch_flips,"
-        + "largest_flip_margin,causality_max_leak,passed"
+        + "largest_flip_margin,causality_max_leak,padding_max_gradient_error,passed"
     static func memoryHeader(layers: [String]) -> String {
         "step,peak_activation_bytes,peak_total_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
     }
@@ -77,7 +77,8 @@ final class SearchLogs {
                                     String(twin.map { max($0.maxFloat32Error, $0.maxTestedError) } ?? .nan),
                                     String(twin?.maxGradScaledError ?? .nan), String(twin?.allowance ?? .nan),
                                     String(report.branches.flips), String(report.branches.largestMargin),
-                                    String(report.causality?.maxLeak ?? .nan), report.passed ? "true" : "false"])
+                                    String(report.causality?.maxLeak ?? .nan), String(report.padding?.maxGradientError ?? .nan),
+                                    report.passed ? "true" : "false"])
     }
 }
 

@@ -138,7 +138,7 @@ struct SearchRun {
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
                 let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
-                                                      dropoutKey: last.dropoutKey, float64Reference: true, causality: true,
+                                                      dropoutKey: last.dropoutKey, float64Reference: true, invariances: true,
                                                       faults: s.faults).report
                 try logs.verification(step: step, report: report)
                 outcome.verifications.append(VerificationRow(step: step, report: report))
@@ -230,6 +230,10 @@ struct SearchRun {
             return "\(report.branches.flips) ReLU/max-pooling branches replayed against the computation's own, the farthest "
                 + "\(sci(report.branches.largestMargin)) from its branch point (limit \(sci(report.branches.limit))), "
                 + "\(report.branches.unmatched) calls unmatched"
+        }
+        if let padding = report.padding, !padding.passed {
+            return "padding invariance: sentences alone against together differ by \(sci(padding.maxLogitError)) (logits) and "
+                + "\(sci(padding.maxGradientError)) (token-weighted gradients, \(padding.worstTensor)); limit \(sci(padding.limit))"
         }
         if let causality = report.causality, !causality.passed {
             return "decoder causality: changing a later target token moved an earlier position's logits by \(sci(causality.maxLeak)) "
