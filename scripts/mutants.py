@@ -31,10 +31,16 @@ BIN = ".build/release/revsearch"
 # default verify (d = 240) and the probes then see what only size or a search shows.
 CHECKS = [
     ("gradcheck", [BIN, "gradcheck"], True),
+    # The independent NumPy forward of every candidate op (CI's op-dump check), with and
+    # without masks: what sees a forward bug consistent with its own backward.
+    ("op-dumps", ["sh", "-c", "rm -rf .op-dumps && " + BIN + " dump-ops --out .op-dumps --dtype float64 > /dev/null"
+                  " && python3 scripts/check-op-dumps.py .op-dumps"], True),
     ("verify-tiny-f32", [BIN, "verify", "--preset", "tiny", "--dtype", "float32"], True),
     ("verify-tiny-f64", [BIN, "verify", "--preset", "tiny", "--dtype", "float64", "--depth", "3", "--second-order"], True),
     ("verify-f32", [BIN, "verify"], True),
-    ("probes", [BIN, "probe", "Probes"], True),
+    # Every probe but the three verify probes at other sizes, which repeat verify-f32's
+    # checks for minutes each: the search, profile, gradcheck, baseline and second-order ones.
+    ("probes", ["sh", "-c", BIN + " probe $(ls Probes/*.json | grep -v -e verify-float32 -e verify-float64)"], True),
     ("unit", ["swift", "test", "-c", "release"], False),
 ]
 CLASSES = ["float32-kernel", "small-gradient", "padding-reduction", "forward-consistent", "reversible", "alpha",

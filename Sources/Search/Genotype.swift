@@ -53,6 +53,23 @@ public struct Genotype: Codable, Sendable, Equatable {
                         decoder: choose("decoder", model.decoder, searchedNodes: c.splits), weights: weights)
     }
 
+    /// Searched nodes whose derived op is not the largest raw alpha other than `zero`:
+    /// softmax is monotone, so the two must agree. A check of the derivation that reads the
+    /// alpha tensors themselves, not the softmax `derive` goes through.
+    public func disagreements(with model: ReversibleTransformer) -> [String] {
+        func check(_ stack: String, _ layers: [ReversibleLayer], _ chosen: [[String]]) -> [String] {
+            zip(layers, chosen).flatMap { layer, ops in
+                ops.enumerated().compactMap { k, op -> String? in
+                    let node = layer.functions[k]
+                    guard let alpha = node.alpha?.scalars else { return nil }
+                    let best = zip(node.opNames, alpha).filter { $0.0 != "zero" }.max { $0.1 < $1.1 }?.0
+                    return best == op ? nil : "\(stack).\(layer.name).split\(k + 1): derived \(op), largest alpha \(best ?? "none")"
+                }
+            }
+        }
+        return check("encoder", model.encoder, encoder) + check("decoder", model.decoder, decoder)
+    }
+
     /// A model config that stacks this block to `encoderLayers` + `decoderLayers`.
     public func modelConfig(base: ModelConfig, encoderLayers: Int, decoderLayers: Int) -> ModelConfig {
         var config = base

@@ -170,6 +170,10 @@ struct SearchRun {
     func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]]) throws {
         try save(search)
         let genotype = Genotype.derive(from: search.model)
+        let wrong = genotype.disagreements(with: search.model)
+        guard wrong.isEmpty else {
+            throw CheckFailed("the derived genotype disagrees with the alphas at \(wrong.count) nodes: \(wrong.joined(separator: "; "))")
+        }
         try genotype.save(to: paths.genotype)
         outcome.genotype = genotype
         outcome.steps = search.stepCount - firstStep
