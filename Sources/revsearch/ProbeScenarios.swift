@@ -15,6 +15,7 @@ enum ProbeScenarios {
         "verify": verify,
         "profile": profile,
         "search": search,
+        "optimizer": optimizer,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.

@@ -1,0 +1,45 @@
+import Foundation
+import TensorCore
+import Translation
+
+extension ProbeScenarios {
+    /// The project's Adam against an independent reference written from Kingma & Ba's
+    /// algorithm (bias-corrected moments, L2 weight decay added to the gradient as
+    /// PyTorch's `Adam(weight_decay=)`), over several steps of random gradients whose
+    /// scale changes from step to step. The parameters' largest relative difference is the
+    /// metric: rounding alone in Float64, Float32's rounding in Float32.
+    static func optimizer(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        let dtypeName = try parameters.string("dtype") ?? "float64"
+        guard let dtype = DType(name: dtypeName) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtypeName)\"") }
+        let steps = try parameters.int("steps") ?? 6
+        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        let (lr, beta1, beta2, epsilon) = (3e-3, 0.9, 0.98, 1e-8)
+        let decay = try parameters.number("weight_decay") ?? 1e-3
+        var rng = RandomState(seed: 17)
+        let n = 64
+        let initial = (0..<n).map { _ in rng.normal() }
+        let tensor = Tensor(shape: [n], scalars: initial, dtype: dtype)
+        let adam = Adam(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: decay)
+        var p = initial.map { Double(dtype == .float32 ? Double(Float($0)) : $0) }
+        var m = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
+        for t in 1...steps {
+            let scale = pow(10, Double(t % 3) - 1)
+            let g = (0..<n).map { _ in scale * rng.normal() }
+            tensor.grad = Tensor(shape: [n], scalars: g, dtype: dtype)
+            adam.update([("p", tensor)])
+            let exact = dtype == .float32 ? g.map { Double(Float($0)) } : g
+            for i in 0..<n {
+                let gi = exact[i] + decay * p[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * gi
+                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                let mHat = m[i] / (1 - pow(beta1, Double(t))), vHat = v[i] / (1 - pow(beta2, Double(t)))
+                p[i] -= lr * mHat / (vHat.squareRoot() + epsilon)
+            }
+        }
+        let got = tensor.scalars
+        let difference = zip(got, p).map { abs($0 - $1) }.max() ?? .nan
+        let movement = zip(p, initial).map { abs($0 - $1) }.max() ?? .nan
+        return ["max_abs_difference": difference, "max_movement": movement,
+                "relative_difference": difference / movement]
+    }
+}
