@@ -49,7 +49,7 @@ extension Verification {
         func gradients(_ batch: Seq2SeqBatch) -> [[Double]] {
             for p in still.parameters { p.tensor.grad = nil }
             defer { for p in still.parameters { p.tensor.grad = nil } }
-            still.step(batch, dropoutKey: dropoutKey)
+            _ = still.step(batch, dropoutKey: dropoutKey)
             return still.parameters.map { $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count) }
         }
         let padding = PaddingInvariance.run(names: names, batch: batch, vocabulary: model.targetVocabulary,
@@ -57,7 +57,7 @@ extension Verification {
                                             floorFraction: policy.gradientFloor,
                                             logits: { still.logits($0).scalars }, gradients: gradients)
         for p in still.parameters { p.tensor.grad = nil }
-        still.step(batch, dropoutKey: dropoutKey)
+        _ = still.step(batch, dropoutKey: dropoutKey)
         let finiteDifferences = FiniteDifferenceCheck.run(parameters: still.parameters,
                                                           gradients: FiniteDifferenceCheck.gradients(of: still.parameters), seed: seed) {
             still.loss(batch)
