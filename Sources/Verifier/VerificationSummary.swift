@@ -46,16 +46,23 @@ public struct VerificationSummary: Sendable, Encodable {
             && (causality?.passed ?? true) && padding.allSatisfy(\.passed) && secondOrder.allSatisfy(\.passed)
     }
 
-    public var maxActivationRelError: Double { steps.map(\.maxActivationRelError).maxOrNaN }
+    /// nil when no step rebuilt a layer input (a model without reconstruction).
+    public var maxActivationRelError: Double? {
+        let measured = steps.filter { !$0.layers.isEmpty }
+        return measured.isEmpty ? nil : measured.map(\.maxActivationRelError).maxOrNaN
+    }
     public var maxGradRelError: Double { steps.map(\.maxGradRelError).maxOrNaN }
     public var maxGradScaledError: Double { steps.map(\.maxGradScaledError).maxOrNaN }
     /// The largest finite-difference discrepancy as a fraction of what it was allowed.
     public var fdMaxFraction: Double { finiteDifferences.map(\.fraction).maxOrNaN }
     /// Parameter tensors with at least one resolved finite-difference direction.
     public var fdTensors: Int { Set(finiteDifferences.filter { $0.along != "unresolved" }.map(\.tensor)).count }
-    /// Largest Float32 gradient error against the Float64 twin (full storage or a mode).
-    public var maxFloat32Error: Double {
-        steps.compactMap(\.float64Reference).map { Swift.max($0.maxFloat32Error, $0.maxTestedError) }.maxOrNaN
+    /// Largest Float32 gradient error against the Float64 twin or copy (full storage or a
+    /// mode); nil for a Float64 model, which has none.
+    public var maxFloat32Error: Double? {
+        let errors = steps.compactMap(\.float64Reference).map { Swift.max($0.maxFloat32Error, $0.maxTestedError) }
+            + steps.filter { $0.mode == VerificationReport.float32AgainstFloat64 }.map(\.maxGradScaledError)
+        return errors.isEmpty ? nil : errors.maxOrNaN
     }
 
     enum CodingKeys: String, CodingKey {
@@ -73,10 +80,10 @@ public struct VerificationSummary: Sendable, Encodable {
         try c.encode(dtype, forKey: .dtype)
         try c.encode(depth, forKey: .depth)
         try c.encode(modes, forKey: .modes)
-        try c.encode(maxActivationRelError, forKey: .maxActivationRelError)
+        try c.encodeIfPresent(maxActivationRelError, forKey: .maxActivationRelError)
         try c.encode(maxGradRelError, forKey: .maxGradRelError)
         try c.encode(maxGradScaledError, forKey: .maxGradScaledError)
-        try c.encode(maxFloat32Error, forKey: .maxFloat32Error)
+        try c.encodeIfPresent(maxFloat32Error, forKey: .maxFloat32Error)
         try c.encode(fdMaxFraction, forKey: .fdMaxFraction)
         try c.encode(fdTensors, forKey: .fdTensors)
         try c.encode(steps, forKey: .steps)

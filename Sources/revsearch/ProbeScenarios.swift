@@ -84,9 +84,9 @@ enum ProbeScenarios {
         let steps = report.steps
         return [
             "passed": report.passed ? 1 : 0,
-            "max_activation_rel_error": report.maxActivationRelError,
+            "max_activation_rel_error": report.maxActivationRelError ?? .nan,
             "max_grad_rel_error": report.maxGradRelError,
-            "max_float32_error": report.maxFloat32Error,
+            "max_float32_error": report.maxFloat32Error ?? .nan,
             "fd_max_fraction": report.fdMaxFraction,
             "fd_tensors": Double(report.fdTensors),
             "parameter_tensors": Double(steps.first?.parameters.count ?? 0),

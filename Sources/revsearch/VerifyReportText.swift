@@ -17,7 +17,7 @@ enum VerifyReportText {
                           "f64 twin", "flips", "flip margin", "loss diff", "pass")
         for s in r.steps {
             let twin = s.float64Reference
-            steps.add(s.batch, s.mode, String(s.tokens), sci(s.maxActivationRelError), sci(s.maxGradScaledError),
+            steps.add(s.batch, s.mode, String(s.tokens), s.layers.isEmpty ? "-" : sci(s.maxActivationRelError), sci(s.maxGradScaledError),
                       twin.map { sci($0.maxFloat32Error) } ?? "-", twin.map { sci($0.maxTestedError) } ?? "-",
                       twin.map { "\(sci($0.allowance)) / \(sci($0.modeAllowance))" }
                           ?? (s.mode == VerificationReport.float32AgainstFloat64 ? sci(s.tolerance.gradient) : "-"),
