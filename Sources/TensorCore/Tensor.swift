@@ -67,6 +67,20 @@ public final class Tensor {
         self.requiresGrad = requiresGrad
     }
 
+    /// Overwrites every element with `values` (row-major, converted to this dtype): weights
+    /// copied between models of two dtypes, perturbed weights restored.
+    public func assign(_ values: [Double]) {
+        precondition(values.count == count, "assigning \(values.count) values to a tensor of shape \(shape)")
+        switch dtype {
+        case .float32:
+            let p = pointer(Float.self)
+            for i in values.indices { p[i] = Float(values[i]) }
+        case .float64:
+            let p = pointer(Double.self)
+            for i in values.indices { p[i] = values[i] }
+        }
+    }
+
     /// A rank-0 tensor.
     public convenience init(scalar: Double, dtype: DType) {
         self.init(shape: [], scalars: [scalar], dtype: dtype)

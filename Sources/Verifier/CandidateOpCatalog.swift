@@ -42,17 +42,7 @@ public enum CandidateOpCatalog {
                 for i in 0..<tensor.count { p[i] += Float(0.1 * weights.normal()) }
             }
             rng = weights
-            for (target, source) in zip(op.parameters, single.parameters) {
-                let values = source.tensor.scalars
-                switch dtype {
-                case .float64:
-                    let p = target.tensor.pointer(Double.self)
-                    for i in values.indices { p[i] = values[i] }
-                case .float32:
-                    let p = target.tensor.pointer(Float.self)
-                    for i in values.indices { p[i] = Float(values[i]) }
-                }
-            }
+            for (target, source) in zip(op.parameters, single.parameters) { target.tensor.assign(source.tensor.scalars) }
             let h = variable([b, t, c], &rng).roundedThroughFloat32().converted(keepingGradFlag: dtype)
             let memory = causal ? variable([b, s, d], &rng).roundedThroughFloat32().converted(keepingGradFlag: dtype) : nil
             let positions = Seq2SeqBatch.positionMask(lengths: lengths, length: t, dtype: dtype)

@@ -56,10 +56,7 @@ public struct Float32Comparison: Sendable, Codable {
             let vPerturbed = v.map { $0 * (1 + (rng.next() & 1 == 0 ? u : -u)) }
             let y = GradCheck.evaluate(double).scalars
             let g = GradCheck.analyticGradients(double, seed: Tensor(shape: out.shape, scalars: vPerturbed, dtype: .float64))
-            for (x, values) in zip(double.inputs, saved) {
-                let p = x.pointer(Double.self)
-                for i in values.indices { p[i] = values[i] }
-            }
+            for (x, values) in zip(double.inputs, saved) { x.assign(values) }
             forwardCondition = max(forwardCondition, relativeError(y, y64) / u)
             for k in g.indices { gradientConditions[k] = max(gradientConditions[k], relativeError(g[k], g64[k]) / u) }
         }

@@ -58,11 +58,4 @@ public enum SyntheticBatch {
         let output = Array(batch.targetOutput[(index * t)..<(index * t + batch.targetLengths[index])])
         return Seq2SeqBatch(source: [source], targetInput: [input], targetOutput: [output], padID: batch.padID)
     }
-
-    /// The first `count` sentences of `batch` (all of them if fewer), repadded.
-    public static func prefix(_ count: Int, of batch: Seq2SeqBatch) -> Seq2SeqBatch {
-        let rows = (0..<min(count, batch.batchSize)).map { sentence($0, of: batch) }
-        return Seq2SeqBatch(source: rows.map(\.source), targetInput: rows.map(\.targetInput), targetOutput: rows.map(\.targetOutput),
-                            padID: batch.padID)
-    }
 }

@@ -86,11 +86,7 @@ public enum Verification {
         config.dtype = .float64
         if let dropout { config.dropout = dropout }
         let twin = try ReversibleTransformer(config, registry: registry, faults: faults)
-        for (target, source) in zip(twin.parameters, model.parameters) {
-            let values = source.tensor.scalars
-            let pointer = target.tensor.pointer(Double.self)
-            for i in values.indices { pointer[i] = values[i] }
-        }
+        for (target, source) in zip(twin.parameters, model.parameters) { target.tensor.assign(source.tensor.scalars) }
         return twin
     }
 

@@ -20,7 +20,7 @@ extension ProbeScenarios {
         let initial = (0..<n).map { _ in rng.normal() }
         let tensor = Tensor(shape: [n], scalars: initial, dtype: dtype)
         let adam = Adam(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: decay)
-        var p = initial.map { Double(dtype == .float32 ? Double(Float($0)) : $0) }
+        var p = tensor.scalars
         var m = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
         for t in 1...steps {
             let scale = pow(10, Double(t % 3) - 1)

@@ -74,9 +74,7 @@ enum ProbeScenarios {
         switch family {
         case "reversible": report = try Verification.run(setup)
         case "baseline":
-            let baseline = TransformerBaseline(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth,
-                                                     encoderLayers: model.encoderLayers, decoderLayers: model.decoderLayers,
-                                                     heads: model.heads, dropout: model.dropout, dtype: model.dtype, seed: model.seed))
+            let baseline = TransformerBaseline(matching: model)
             report = try Verification.run(model: baseline, name: "baseline", seed: setup.seed)
         default: throw parameters.error("model", "expected reversible or baseline, found \"\(family)\"")
         }

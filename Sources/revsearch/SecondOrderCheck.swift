@@ -48,10 +48,7 @@ enum SecondOrderCheck {
                 for i in 0..<t.count { p[i] -= eta * g[i] }
             }
             let loss = search.model.evaluateLoss(validation, dropoutKey: 7 ^ 1, training: true, labelSmoothing: options.labelSmoothing)
-            for (t, values) in zip(thetas, saved) {
-                let p = t.pointer(Double.self)
-                for i in values.indices { p[i] = values[i] }
-            }
+            for (t, values) in zip(thetas, saved) { t.assign(values) }
             return loss
         }
         defer { for p in search.model.parameters { p.tensor.grad = nil } }

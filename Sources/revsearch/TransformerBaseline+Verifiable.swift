@@ -28,17 +28,15 @@ extension TransformerBaseline: VerifiableModel {
         changed.dtype = dtype
         if let dropout { changed.dropout = dropout }
         let copy = TransformerBaseline(changed)
-        for (target, source) in zip(copy.parameters, parameters) {
-            let values = source.tensor.scalars
-            switch dtype {
-            case .float32:
-                let p = target.tensor.pointer(Float.self)
-                for i in values.indices { p[i] = Float(values[i]) }
-            case .float64:
-                let p = target.tensor.pointer(Double.self)
-                for i in values.indices { p[i] = values[i] }
-            }
-        }
+        for (target, source) in zip(copy.parameters, parameters) { target.tensor.assign(source.tensor.scalars) }
         return copy
+    }
+
+    /// The baseline `verify --model baseline` checks: the preset's (or config's) width,
+    /// heads, depth, vocabulary, dropout, dtype and seed.
+    convenience init(matching model: ModelConfig) {
+        self.init(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth, encoderLayers: model.encoderLayers,
+                        decoderLayers: model.decoderLayers, heads: model.heads, dropout: model.dropout, dtype: model.dtype,
+                        seed: model.seed))
     }
 }

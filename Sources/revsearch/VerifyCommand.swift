@@ -66,9 +66,7 @@ struct VerifyCommand: ParsableCommand {
         if let depthSweep { return try sweep(depthSweep, model: model, faults: faults) }
         if self.model == "baseline" {
             guard fault.isEmpty else { throw ValidationError("--fault: the injected faults live in the reversible super-network, not the baseline") }
-            let baseline = TransformerBaseline(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth,
-                                                     encoderLayers: model.encoderLayers, decoderLayers: model.decoderLayers,
-                                                     heads: model.heads, dropout: model.dropout, dtype: model.dtype, seed: model.seed))
+            let baseline = TransformerBaseline(matching: model)
             let report = try Verification.run(model: baseline, name: "baseline", batchSize: batch, seed: seed)
             return try finish(report)
         }
