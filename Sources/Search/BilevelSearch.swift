@@ -94,6 +94,9 @@ public final class BilevelSearch {
     /// The theta batch of the last step, and the dropout key it ran with: what a verifier
     /// checks "on the current batch and weights".
     public private(set) var lastTrainBatch: (batch: Seq2SeqBatch, dropoutKey: UInt64)?
+    /// Alpha's batch of the last step and its dropout key: with `lastTrainBatch`, all a
+    /// replay of the step needs besides the weights before it.
+    public private(set) var lastValidationBatch: (batch: Seq2SeqBatch, dropoutKey: UInt64)?
 
     /// Continues after `step` steps, at data position (`epoch`, `batchIndex`): the batch
     /// order and every dropout key derive from the seed, the epoch and the step, so nothing
@@ -135,6 +138,7 @@ public final class BilevelSearch {
         thetaOptimizer.update(thetas)
         zero()
         lastTrainBatch = (train, key ^ 2)
+        lastValidationBatch = (validation, key ^ 1)
         return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.targetTokens + validation.targetTokens,
                           learningRate: thetaOptimizer.learningRate)
     }

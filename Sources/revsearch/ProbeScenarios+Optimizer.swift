@@ -3,9 +3,7 @@ import TensorCore
 import Translation
 
 extension ProbeScenarios {
-    /// The project's Adam against an independent reference written from Kingma & Ba's
-    /// algorithm (bias-corrected moments, L2 weight decay added to the gradient as
-    /// PyTorch's `Adam(weight_decay=)`), over several steps of random gradients whose
+    /// The project's Adam against `ReferenceAdam`, over several steps of random gradients whose
     /// scale changes from step to step. The parameters' largest relative difference is the
     /// metric: rounding alone in Float64, Float32's rounding in Float32.
     static func optimizer(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
@@ -21,20 +19,13 @@ extension ProbeScenarios {
         let tensor = Tensor(shape: [n], scalars: initial, dtype: dtype)
         let adam = Adam(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: decay)
         var p = tensor.scalars
-        var m = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
+        var reference = ReferenceAdam(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: decay)
         for t in 1...steps {
             let scale = pow(10, Double(t % 3) - 1)
             let g = (0..<n).map { _ in scale * rng.normal() }
             tensor.grad = Tensor(shape: [n], scalars: g, dtype: dtype)
             adam.update([("p", tensor)])
-            let exact = dtype == .float32 ? g.map { Double(Float($0)) } : g
-            for i in 0..<n {
-                let gi = exact[i] + decay * p[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                let mHat = m[i] / (1 - pow(beta1, Double(t))), vHat = v[i] / (1 - pow(beta2, Double(t)))
-                p[i] -= lr * mHat / (vHat.squareRoot() + epsilon)
-            }
+            reference.update("p", &p, gradient: dtype == .float32 ? g.map { Double(Float($0)) } : g)
         }
         let got = tensor.scalars
         let difference = zip(got, p).map { abs($0 - $1) }.max() ?? .nan

@@ -16,6 +16,9 @@ enum ProbeScenarios {
         "profile": profile,
         "search": search,
         "optimizer": optimizer,
+        "search-step": searchStep,
+        "memory-accounting": memoryAccounting,
+        "memory-budget": memoryBudget,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.

@@ -95,7 +95,7 @@ struct SearchCommand: ParsableCommand {
         print("done: \(outcome.steps) search steps in \(duration(Date().timeIntervalSince(start))); train loss \(fixed(outcome.firstLoss, 3)) -> \(fixed(outcome.lastLoss, 3))")
         if let peak = outcome.peakActivationBytes.max() { print("peak activation memory of a step: \(SVGChart.bytesText(Double(peak)))") }
         if let (peak, budget) = outcome.budgetPeak {
-            print("peak tensor memory (all categories): \(SVGChart.bytesText(Double(peak))) of the \(SVGChart.bytesText(Double(budget))) budget")
+            print("peak tensor memory (all categories): \(SVGChart.bytesText(Double(peak))) (\(peak) bytes) of the \(SVGChart.bytesText(Double(budget))) budget")
         }
         if !outcome.verifications.isEmpty {
             let worst = outcome.verifications.map(\.report.maxGradScaledError).max() ?? 0

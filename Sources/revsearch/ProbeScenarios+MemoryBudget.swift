@@ -1,0 +1,65 @@
+import Foundation
+
+extension ProbeScenarios {
+    /// `revsearch search --memory-budget` at the edge, in child processes (going over ends
+    /// the process): a short search on a corpus under a budget far above its needs reports
+    /// its peak P; the same search under a budget of exactly P must finish, and under P - 1
+    /// must stop with status 3 at the allocation that crosses the budget: the bytes live
+    /// before it at most the budget, the bytes live after it above. Hash seeding is fixed
+    /// in the children so their allocations repeat to the byte.
+    static func memoryBudget(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        let base = URL(fileURLWithPath: parameters.file).absoluteURL.deletingLastPathComponent()
+        let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
+        let steps = try parameters.int("steps") ?? 1
+        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-budget-\(getpid())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        guard let executable = Bundle.main.executableURL else { throw CLIError("\(parameters.file): cannot locate the revsearch executable") }
+
+        var runs = 0
+        func search(budget: Int) throws -> (status: Int32, output: String) {
+            runs += 1
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["search", "--data", data, "--src", "en", "--tgt", "de", "--out", scratch.appendingPathComponent("run\(runs)").path,
+                                 "--d", "48", "--e", "32", "--heads", "2", "--max-tokens", "256", "--merges", "300",
+                                 "--max-steps", "\(steps)", "--threads", "1", "--memory-budget", "\(budget)"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["SWIFT_DETERMINISTIC_HASHING"] = "1"
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        func integer(_ pattern: String, in text: String) -> Int? {
+            guard let regex = try? NSRegularExpression(pattern: pattern),
+                  let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                  let range = Range(match.range(at: 1), in: text) else { return nil }
+            return Int(text[range])
+        }
+        let peakPattern = #"peak tensor memory \(all categories\): [^(]*\((\d+) bytes\)"#
+
+        let roomy = try search(budget: 1 << 40)
+        guard roomy.status == 0, let peak = integer(peakPattern, in: roomy.output) else {
+            throw CLIError("\(parameters.file): the search under a 1 TiB budget failed (status \(roomy.status)):\n\(roomy.output)")
+        }
+        let exact = try search(budget: peak)
+        let below = try search(budget: peak - 1)
+        let live = integer(#"asked for with (\d+) bytes live"#, in: below.output)
+        let requested = integer(#"(\d+) bytes of [a-z_]+ asked for"#, in: below.output)
+        var crossing = 0.0
+        if let live, let requested, live <= peak - 1, live + requested > peak - 1 { crossing = 1 }
+        return [
+            "peak_bytes": Double(peak),
+            "exact_budget_status": Double(exact.status),
+            "exact_budget_peak_bytes": Double(integer(peakPattern, in: exact.output) ?? -1),
+            "below_peak_status": Double(below.status),
+            "stopped_at_crossing_allocation": crossing,
+        ]
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Reversible
+import Search
+import TensorCore
+import Translation
+
+extension ProbeScenarios {
+    /// Search steps replayed from first principles. A Float64 super-network searches
+    /// (first order, the backprop mode given) on seeded random pairs; a second instance
+    /// built from the same config replays each step on the same two batches and dropout
+    /// keys with full storage and `ReferenceAdam`: alpha descends the gradient of L_val at
+    /// the old weights (Adam with alpha's learning rate and weight decay), then theta the
+    /// gradient of L_train at the new alpha, clipped to the global norm and scaled by the
+    /// inverse-square-root schedule written out here. The metrics are the largest
+    /// differences of alpha and theta over their largest movement: rounding alone when the
+    /// step is right, whatever the step order, gradient, clipping, schedule or optimizer
+    /// gets wrong otherwise (a doubled alpha gradient, which Adam's scale invariance
+    /// nearly hides, moves alpha by ~1e-4 of its step through the weight decay).
+    static func searchStep(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
+        var config = try ModelConfigFile.preset(try parameters.string("preset") ?? "tiny")
+        config.dtype = .float64
+        let steps = try parameters.int("steps") ?? 3
+        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        var options = BilevelSearch.Options()
+        options.mode = try parameters.string("mode") ?? "reconstruction"
+        guard BackpropMode(options.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
+        options.maxTokens = 64
+        options.thetaWarmup = 2
+        // The probe sets it so that clipping acts in some steps and not in others.
+        options.clipNorm = try parameters.number("clip_norm") ?? 2
+
+        var rng = RandomState(seed: 23)
+        let pairs = (0..<48).map { _ in
+            TokenizedPair(source: (0..<(3 + Int(rng.next() % 6))).map { _ in Int32(3 + Int(rng.next() % UInt64(config.sourceVocabulary - 3))) },
+                          target: (0..<(3 + Int(rng.next() % 6))).map { _ in Int32(3 + Int(rng.next() % UInt64(config.targetVocabulary - 3))) })
+        }
+        let search = try BilevelSearch(model: try ReversibleTransformer(config), pairs: pairs, options: options)
+        let replica = try ReversibleTransformer(config)
+        let alphaNames = Set(replica.alphas.map(\.name))
+        var values = Dictionary(uniqueKeysWithValues: replica.parameters.map { ($0.name, $0.tensor.scalars) })
+        let initial = values
+        var alphaAdam = ReferenceAdam(learningRate: options.alphaLearningRate, beta1: 0.9, beta2: 0.98, weightDecay: options.alphaWeightDecay)
+        var thetaAdam = ReferenceAdam(learningRate: options.thetaPeakLearningRate, beta1: 0.9, beta2: 0.98)
+
+        func gradients(_ batch: (batch: Seq2SeqBatch, dropoutKey: UInt64)) -> [String: [Double]] {
+            for (name, tensor) in replica.parameters {
+                tensor.assign(values[name] ?? [])
+                tensor.grad = nil
+            }
+            replica.trainingStep(batch.batch, mode: .full, dropoutKey: batch.dropoutKey, labelSmoothing: options.labelSmoothing)
+            return Dictionary(uniqueKeysWithValues: replica.parameters.map { ($0.name, $0.tensor.grad?.scalars ?? [Double](repeating: 0, count: $0.tensor.count)) })
+        }
+        var clippedSteps = 0
+        for step in 1...steps {
+            search.step()
+            guard let validation = search.lastValidationBatch, let train = search.lastTrainBatch else {
+                throw CLIError("\(parameters.file): the search step left no batches to replay")
+            }
+            for (name, g) in gradients(validation) where alphaNames.contains(name) {
+                alphaAdam.update(name, &values[name, default: []], gradient: g)
+            }
+            let thetaGradients = gradients(train).filter { !alphaNames.contains($0.key) }
+            let norm = thetaGradients.values.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let clip = norm > options.clipNorm ? options.clipNorm / norm : 1
+            if clip < 1 { clippedSteps += 1 }
+            let (s, w) = (Double(step), Double(options.thetaWarmup))
+            let rate = options.thetaPeakLearningRate * min(s / w, (w / s).squareRoot())
+            for (name, g) in thetaGradients { thetaAdam.update(name, &values[name, default: []], gradient: g.map { $0 * clip }, rate: rate) }
+        }
+
+        var worst = (alpha: 0.0, theta: 0.0), moved = (alpha: 0.0, theta: 0.0)
+        for (name, tensor) in search.model.parameters {
+            let got = tensor.scalars, want = values[name] ?? [], start = initial[name] ?? []
+            let difference = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+            let movement = zip(want, start).map { abs($0 - $1) }.max() ?? 0
+            if alphaNames.contains(name) {
+                worst.alpha = max(worst.alpha, difference); moved.alpha = max(moved.alpha, movement)
+            } else {
+                worst.theta = max(worst.theta, difference); moved.theta = max(moved.theta, movement)
+            }
+        }
+        return ["alpha_relative_difference": worst.alpha / moved.alpha, "theta_relative_difference": worst.theta / moved.theta,
+                "alpha_movement": moved.alpha, "theta_movement": moved.theta, "steps": Double(steps), "clipped_steps": Double(clippedSteps)]
+    }
+}
