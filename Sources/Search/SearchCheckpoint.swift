@@ -3,15 +3,16 @@ import Reversible
 import TensorCore
 import Translation
 
-/// A search's state on disk: `<name>.safetensors` holds theta and alpha (the model's
-/// parameters by name) and both Adam optimisers' moments (`optimizer.theta.m.<param>`,
-/// `optimizer.alpha.v.<param>`, ...); `<name>.json` holds the model config, the search
-/// options, the step and the data position. The randomness of a search (batch order,
+/// A search's state on disk: `<name>.json` (the model config, the search options, the
+/// step, the data position, checksums) and the weights file it names,
+/// `<name>-step<N>.safetensors`, holding theta and alpha (the model's parameters by name)
+/// and both Adam optimisers' moments (`optimizer.theta.m.<param>`, `optimizer.alpha.v.<param>`,
+/// ...), committed as one (`CheckpointCommit`). The randomness of a search (batch order,
 /// dropout masks, the halves' split) derives from (seed, epoch, step), so these are its
-/// whole RNG state. Both files are written atomically, the JSON last: a checkpoint is
-/// complete when its JSON exists.
-public struct SearchCheckpoint: Codable, Sendable {
-    public static let format = "revsearch-search-checkpoint-1"
+/// whole RNG state. Format 1 (no checksums) is still read, unchecked.
+public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
+    public static let format = "revsearch-search-checkpoint-2"
+    static let readableFormats = [format, "revsearch-search-checkpoint-1"]
     public var format = SearchCheckpoint.format
     public var model: ModelConfig
     public var options: BilevelSearch.Options
@@ -21,10 +22,15 @@ public struct SearchCheckpoint: Codable, Sendable {
     /// Files relative to the checkpoint's directory.
     public var vocabulary: String
     public var weights: String
+    public var weightsSHA256: String?
+    public var vocabularySHA256: String?
+    /// `CorpusFingerprint` of the searched pairs, when the writer gave one.
+    public var corpusSHA256: String?
 
     enum CodingKeys: String, CodingKey {
         case format, model, options, step, epoch, vocabulary, weights
-        case batchIndex = "batch_index"
+        case batchIndex = "batch_index", weightsSHA256 = "weights_sha256", vocabularySHA256 = "vocabulary_sha256"
+        case corpusSHA256 = "corpus_sha256"
     }
 
     public init(of search: BilevelSearch, vocabulary: String, name: String) {
@@ -34,14 +40,14 @@ public struct SearchCheckpoint: Codable, Sendable {
         epoch = search.epoch
         batchIndex = search.batchIndex
         self.vocabulary = vocabulary
-        weights = "\(name).safetensors"
+        weights = CheckpointCommit.weightsFile(name: name, step: step)
     }
 
     static func optimizers(_ search: BilevelSearch) -> [(prefix: String, optimizer: Adam)] {
         [("optimizer.theta", search.thetaOptimizer), ("optimizer.alpha", search.alphaOptimizer)]
     }
 
-    /// Writes weights, alphas and optimizer state, then the JSON.
+    /// Commits weights, alphas and optimizer state with the JSON (`CheckpointCommit.write`).
     public func save(_ search: BilevelSearch, directory: String, name: String) throws {
         let parameters = search.model.parameters
         var tensors = parameters
@@ -51,20 +57,22 @@ public struct SearchCheckpoint: Codable, Sendable {
                 tensors += [("\(prefix).m.\(param)", state.m), ("\(prefix).v.\(param)", state.v)]
             }
         }
-        try SafeTensors.write(tensors, metadata: ["format": Self.format, "step": String(step)], to: "\(directory)/\(weights)")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(try encoder.encode(self), to: "\(directory)/\(name).json")
+        var record = self
+        record.vocabularySHA256 = try CorpusFingerprint.file("\(directory)/\(vocabulary)")
+        try CheckpointCommit.write(record, tensors: tensors, metadata: ["format": Self.format, "step": String(step)],
+                                   directory: directory, name: name) { $0.weightsSHA256 = $1 }
     }
 
-    /// Reads `path` (the JSON); errors name the file and what is wrong.
+    /// Reads `path` (the JSON), checking its format and checksum; errors name the file and
+    /// what is wrong.
     public static func load(_ path: String) throws -> SearchCheckpoint {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SearchError("\(path): cannot read the search checkpoint") }
         let checkpoint: SearchCheckpoint
-        do { checkpoint = try JSONDecoder().decode(SearchCheckpoint.self, from: data) } catch {
-            throw SearchError("\(path): not a RevSearch search checkpoint: \(error)")
+        do { checkpoint = try CheckpointCommit.read(SearchCheckpoint.self, from: path, what: "search checkpoint") { $0.format == format } } catch let error as CheckpointError {
+            throw SearchError(error.description)
         }
-        guard checkpoint.format == format else { throw SearchError("\(path): format '\(checkpoint.format)', expected \(format)") }
+        guard readableFormats.contains(checkpoint.format) else {
+            throw SearchError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
+        }
         return checkpoint
     }
 
@@ -73,7 +81,15 @@ public struct SearchCheckpoint: Codable, Sendable {
     /// Every tensor must be present with the model's shape and dtype.
     public func restore(into search: BilevelSearch, directory: String) throws {
         let file = "\(directory)/\(weights)"
-        let contents = try SafeTensors.read(file)
+        if let expected = vocabularySHA256, try CorpusFingerprint.file("\(directory)/\(vocabulary)") != expected {
+            throw SearchError("\(directory)/\(vocabulary): missing, or not the vocabulary this search was run with (its SHA-256 differs from the one the checkpoint records)")
+        }
+        let names = search.model.parameters.map(\.name)
+        let moments = Self.optimizers(search).flatMap { prefix, _ in names.flatMap { ["\(prefix).m.\($0)", "\(prefix).v.\($0)"] } }
+        let contents: SafeTensors.Contents
+        do { contents = try CheckpointCommit.readWeights(of: self, directory: directory, required: Set(names), allowed: Set(names + moments)) } catch let error as CheckpointError {
+            throw SearchError(error.description)
+        }
         func stored(_ name: String, like target: Tensor) throws -> Tensor {
             guard let tensor = contents[name] else { throw SearchError("\(file): tensor '\(name)' is missing") }
             guard tensor.dtype == target.dtype, tensor.shape == target.shape else {
@@ -88,7 +104,7 @@ public struct SearchCheckpoint: Codable, Sendable {
         }
         for (prefix, optimizer) in Self.optimizers(search) {
             var moments: [String: (m: Tensor, v: Tensor)] = [:]
-            for (name, tensor) in parameters where contents["\(prefix).m.\(name)"] != nil {
+            for (name, tensor) in parameters where contents["\(prefix).m.\(name)"] != nil || contents["\(prefix).v.\(name)"] != nil {
                 let m = try stored("\(prefix).m.\(name)", like: tensor), v = try stored("\(prefix).v.\(name)", like: tensor)
                 moments[name] = (m.converted(to: m.dtype, category: .optimizerState), v.converted(to: v.dtype, category: .optimizerState))
             }

@@ -94,7 +94,15 @@ public enum SafeTensors {
             guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw fail("data_offsets must be [begin, end] with 0 <= begin <= end", name)
             }
-            let expected = shape.reduce(1, *) * dtype.size
+            // Products of sizes read from the file are checked: a shape such as
+            // [2^62, 4] must be refused, not overflow.
+            let product = shape.reduce((value: 1, overflow: false)) { partial, n in
+                let next = partial.value.multipliedReportingOverflow(by: n)
+                return (next.partialValue, partial.overflow || next.overflow)
+            }
+            let bytes = product.value.multipliedReportingOverflow(by: dtype.size)
+            guard !product.overflow, !bytes.overflow else { throw fail("shape \(shape) is too large to address", name) }
+            let expected = bytes.partialValue
             guard offsets[1] - offsets[0] == expected else {
                 throw fail("shape \(shape) of \(dtypeName) needs \(expected) bytes, data_offsets span \(offsets[1] - offsets[0])", name)
             }
@@ -111,6 +119,7 @@ public enum SafeTensors {
             }
             position = entry.end
         }
+        guard position == bodyLength else { throw fail("\(bodyLength - position) bytes of trailing data after the last tensor") }
         let tensors = entries.map { entry -> (name: String, tensor: Tensor) in
             let tensor = Tensor(uninitialized: entry.shape, dtype: entry.dtype, category: category)
             data.withUnsafeBytes { raw in

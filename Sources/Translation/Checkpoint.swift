@@ -2,19 +2,21 @@ import Foundation
 import Reversible
 import TensorCore
 
-/// Training state on disk: `<name>.safetensors` (weights, then Adam's moments as
-/// `optimizer.m.<param>` / `optimizer.v.<param>`) and `<name>.json` (model family and
-/// config, options, step, data position). Both written atomically; the JSON last, so a
-/// checkpoint is complete when its JSON exists.
+/// Training state on disk: `<name>.json` (model family and config, options, step, data
+/// position, checksums) and the weights file it names, `<name>-step<N>.safetensors`
+/// (weights, then Adam's moments as `optimizer.m.<param>` / `optimizer.v.<param>`),
+/// committed as one (`CheckpointCommit`): the JSON's rename is the commit point, and it
+/// records the SHA-256 of the weights, of the vocabulary and of the training corpus, so a
+/// damaged file, a swapped vocabulary or another corpus on `--resume` is refused.
 ///
 /// The JSON names the model family: `"family": "baseline"` with the Transformer's config as
 /// `model`, or `"family": "reversible"` with the reversible `ModelConfig` as `model`, the
 /// backprop mode as `backprop` (`full`, `reconstruction`, `hybrid:K`) and the genotype file
-/// the architecture came from as `genotype`. Format 1 knew only the baseline and has no
-/// `family`; it is still read, as a baseline.
-public struct Checkpoint: Sendable {
-    public static let format = "revsearch-checkpoint-2"
-    static let readableFormats = [format, "revsearch-checkpoint-1"]
+/// the architecture came from as `genotype`. Formats 1 and 2 (format 1 knew only the
+/// baseline and has no `family`) carry no checksums; they are still read, unchecked.
+public struct Checkpoint: Sendable, ChecksummedRecord {
+    public static let format = "revsearch-checkpoint-3"
+    static let readableFormats = [format, "revsearch-checkpoint-2", "revsearch-checkpoint-1"]
     public var format = Checkpoint.format
     public var model: ModelArchitecture
     public var options: TrainingOptions
@@ -26,8 +28,22 @@ public struct Checkpoint: Sendable {
     /// The vocabulary file the token ids refer to (relative to the checkpoint's directory).
     public var vocabulary: String
     public var weights: String
+    public var weightsSHA256: String?
+    public var vocabularySHA256: String?
+    /// `CorpusFingerprint` of the training pairs, when the writer gave one.
+    public var corpusSHA256: String?
 
-    /// Writes weights and optimizer state, then the JSON.
+    public init(model: ModelArchitecture, options: TrainingOptions, step: Int, epoch: Int, batchIndex: Int, vocabulary: String, name: String) {
+        self.model = model
+        self.options = options
+        self.step = step
+        self.epoch = epoch
+        self.batchIndex = batchIndex
+        self.vocabulary = vocabulary
+        weights = CheckpointCommit.weightsFile(name: name, step: step)
+    }
+
+    /// Commits weights and optimizer state with the JSON (`CheckpointCommit.write`).
     public func save(directory: String, name: String, parameters: [(name: String, tensor: Tensor)], optimizer: Adam) throws {
         var tensors = parameters
         for (param, _) in parameters {
@@ -36,30 +52,40 @@ public struct Checkpoint: Sendable {
                 tensors.append(("optimizer.v.\(param)", state.v))
             }
         }
-        try SafeTensors.write(tensors, metadata: ["format": Checkpoint.format, "step": String(step)], to: "\(directory)/\(weights)")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(try encoder.encode(self), to: "\(directory)/\(name).json")
+        var record = self
+        record.vocabularySHA256 = try CorpusFingerprint.file("\(directory)/\(vocabulary)")
+        try CheckpointCommit.write(record, tensors: tensors, metadata: ["format": Checkpoint.format, "step": String(step)],
+                                   directory: directory, name: name) { $0.weightsSHA256 = $1 }
     }
 
-    /// Reads `<path>` (the JSON), checking it names a complete, matching weights file.
+    /// Reads `<path>` (the JSON), checking its format and its checksum.
     public static func load(_ path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("\(path): cannot read the checkpoint") }
-        let checkpoint: Checkpoint
-        do { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
-            throw CheckpointError("\(path): not a RevSearch checkpoint: \(error)")
-        }
+        let checkpoint = try CheckpointCommit.read(Checkpoint.self, from: path, what: "checkpoint") { $0.format == format }
         guard readableFormats.contains(checkpoint.format) else {
             throw CheckpointError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
         }
         return checkpoint
     }
 
+    /// Checks that the vocabulary file is the one the checkpoint was written with.
+    public func checkVocabulary(directory: String) throws {
+        guard let expected = vocabularySHA256 else { return }
+        let path = "\(directory)/\(vocabulary)"
+        guard let actual = try CorpusFingerprint.file(path) else { throw CheckpointError("\(path): missing; the checkpoint needs its vocabulary") }
+        guard actual == expected else {
+            throw CheckpointError("\(path): not the vocabulary this checkpoint was trained with (its SHA-256 differs from the one the checkpoint records)")
+        }
+    }
+
     /// Copies the stored weights and optimizer moments into `parameters` and `optimizer`,
-    /// checking every tensor is present with the right shape and dtype.
+    /// checking the file's digest and that every tensor is present with the right shape
+    /// and dtype, and nothing else is.
     public func restore(directory: String, into parameters: [(name: String, tensor: Tensor)], optimizer: Adam) throws {
         let file = "\(directory)/\(weights)"
-        let contents = try SafeTensors.read(file)
+        try checkVocabulary(directory: directory)
+        let names = parameters.map(\.name)
+        let contents = try CheckpointCommit.readWeights(of: self, directory: directory, required: Set(names),
+                                                        allowed: Set(names + names.flatMap { ["optimizer.m.\($0)", "optimizer.v.\($0)"] }))
         func matching(_ name: String, like target: Tensor) throws -> Tensor {
             guard let stored = contents[name] else { throw CheckpointError("\(file): tensor '\(name)' is missing") }
             guard stored.dtype == target.dtype else {
@@ -74,7 +100,8 @@ public struct Checkpoint: Sendable {
         for (name, tensor) in parameters {
             let stored = try matching(name, like: tensor)
             tensor.buffer.raw.copyMemory(from: stored.buffer.raw, byteCount: tensor.count * tensor.dtype.size)
-            if contents["optimizer.m.\(name)"] != nil {
+            // A parameter without gradients so far has no moments; one with moments has both.
+            if contents["optimizer.m.\(name)"] != nil || contents["optimizer.v.\(name)"] != nil {
                 let m = try matching("optimizer.m.\(name)", like: tensor), v = try matching("optimizer.v.\(name)", like: tensor)
                 moments[name] = (m.converted(to: m.dtype, category: .optimizerState), v.converted(to: v.dtype, category: .optimizerState))
             }
@@ -86,7 +113,8 @@ public struct Checkpoint: Sendable {
 extension Checkpoint: Codable {
     enum CodingKeys: String, CodingKey {
         case format, family, model, backprop, genotype, options, step, epoch, vocabulary, weights
-        case batchIndex = "batch_index"
+        case batchIndex = "batch_index", weightsSHA256 = "weights_sha256", vocabularySHA256 = "vocabulary_sha256"
+        case corpusSHA256 = "corpus_sha256"
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,6 +139,9 @@ extension Checkpoint: Codable {
         batchIndex = try c.decode(Int.self, forKey: .batchIndex)
         vocabulary = try c.decode(String.self, forKey: .vocabulary)
         weights = try c.decode(String.self, forKey: .weights)
+        weightsSHA256 = try c.decodeIfPresent(String.self, forKey: .weightsSHA256)
+        vocabularySHA256 = try c.decodeIfPresent(String.self, forKey: .vocabularySHA256)
+        corpusSHA256 = try c.decodeIfPresent(String.self, forKey: .corpusSHA256)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -132,10 +163,13 @@ extension Checkpoint: Codable {
         try c.encode(batchIndex, forKey: .batchIndex)
         try c.encode(vocabulary, forKey: .vocabulary)
         try c.encode(weights, forKey: .weights)
+        try c.encodeIfPresent(weightsSHA256, forKey: .weightsSHA256)
+        try c.encodeIfPresent(vocabularySHA256, forKey: .vocabularySHA256)
+        try c.encodeIfPresent(corpusSHA256, forKey: .corpusSHA256)
     }
 }
 
 public struct CheckpointError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

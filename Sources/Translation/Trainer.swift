@@ -100,6 +100,6 @@ public final class Trainer {
     /// The checkpoint record of the current state.
     public func checkpoint(vocabulary: String, name: String) -> Checkpoint {
         Checkpoint(model: model.architecture, options: options, step: step, epoch: epoch, batchIndex: batchIndex,
-                   vocabulary: vocabulary, weights: "\(name).safetensors")
+                   vocabulary: vocabulary, name: name)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// The line a user reads for an error. RevSearch's own errors describe themselves, naming
 /// the file and the field; Foundation's (a directory that cannot be created, a file that
@@ -9,9 +10,7 @@ enum ErrorMessage {
         guard foundation.domain == NSCocoaErrorDomain else { return "\(error)" }
         let info = foundation.userInfo
         let path = info[NSFilePathErrorKey] as? String ?? (info[NSURLErrorKey] as? URL)?.path
-        // The system's own words ("Not a directory") when Foundation kept them.
-        let reason = (info[NSUnderlyingErrorKey] as? POSIXError).map { String(cString: strerror($0.code.rawValue)) }
-            ?? foundation.localizedFailureReason ?? foundation.localizedDescription
+        let reason = IOErrorText.describe(error)
         return path.map { "\($0): \(reason)" } ?? reason
     }
 }

@@ -63,15 +63,16 @@ struct SearchRun {
     func run() throws -> Outcome {
         let start = Date()
         let s = settings
-        let checkpointFile = paths.checkpoint
-        var checkpoint: SearchCheckpoint?
-        if s.resume {
-            checkpoint = try SearchCheckpoint.load(checkpointFile)
-        } else if FileManager.default.fileExists(atPath: checkpointFile) {
-            throw CLIError("\(s.out) already holds a search (\(checkpointFile)): continue it with --resume, or choose another --out")
-        }
-        try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
+        let directory = try RunDirectory(s.out, kind: "search", checkpointName: SearchRun.checkpointName, resume: s.resume)
+        let checkpoint = s.resume ? try SearchCheckpoint.load(paths.checkpoint) : nil
+        // The directory's lock is held until the run has written its last file, whichever way it ends.
+        defer { withExtendedLifetime(directory) {} }
+        directory.sweep(keeping: checkpoint?.weights)
         let corpus = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
+        let corpusFingerprint = CorpusFingerprint.pairs(corpus)
+        if let recorded = checkpoint?.corpusSHA256, recorded != corpusFingerprint {
+            throw CLIError("\(s.data): not the corpus this search was started on (the pairs' SHA-256 differs from the one \(paths.checkpoint) records)")
+        }
         let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
         let pairs = RunVocabulary.pairs(corpus, vocabulary)
 
@@ -146,12 +147,12 @@ struct SearchRun {
                                  + "(limit \(sci(report.tolerance.activation))), gradients \(sci(report.maxGradScaledError)) "
                                  + "(limit \(sci(report.tolerance.gradient))\(SearchRun.reference(report))): \(report.passed ? "passed" : "FAILED")")
                 if !report.passed {
-                    try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+                    try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
                     throw CheckFailed("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
                                      + "(checkpoint at step \(step), logs and report in \(s.out))")
                 }
             }
-            if step % s.checkpointEvery == 0 { try save(search) }
+            if step % s.checkpointEvery == 0 { try save(search, corpus: corpusFingerprint) }
             let done = step - firstStep
             let elapsed = Date().timeIntervalSince(start)
             let remaining = s.maxMinutes > 0 ? min(s.maxMinutes * 60 - elapsed, elapsed / Double(done) * Double(s.maxSteps - step))
@@ -161,14 +162,14 @@ struct SearchRun {
         }
         progress.end()
         if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
-        try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas)
+        try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
         return outcome
     }
 
     /// Checkpoint, genotype and report: what every ending (limit reached, verification
     /// failure) leaves in RUN.
-    func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]]) throws {
-        try save(search)
+    func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]], corpus: String) throws {
+        try save(search, corpus: corpus)
         let genotype = Genotype.derive(from: search.model)
         let wrong = genotype.disagreements(with: search.model)
         guard wrong.isEmpty else {
@@ -182,9 +183,11 @@ struct SearchRun {
         try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
     }
 
-    func save(_ search: BilevelSearch) throws {
-        try SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)
-            .save(search, directory: settings.out, name: SearchRun.checkpointName)
+    /// Commits a checkpoint recording the corpus's fingerprint.
+    func save(_ search: BilevelSearch, corpus: String) throws {
+        var checkpoint = SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)
+        checkpoint.corpusSHA256 = corpus
+        try checkpoint.save(search, directory: settings.out, name: SearchRun.checkpointName)
     }
 
     /// Every searched node with its op names and live softmax(alpha).

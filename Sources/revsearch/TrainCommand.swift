@@ -74,8 +74,12 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         // A bad genotype fails before the corpus is read and the vocabulary learned.
         let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads) }
+        let directory = try RunDirectory(out, kind: "training", checkpointName: "checkpoint", resume: resume)
+        // The directory's lock is held until the run has written its last file, whichever way it ends.
+        defer { withExtendedLifetime(directory) {} }
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
+        let corpus = CorpusFingerprint.pairs(train)
         let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, merges: merges, resuming: resume)
         var options = TrainingOptions()
         options.maxTokens = maxTokens
@@ -89,11 +93,16 @@ struct TrainCommand: ParsableCommand {
         let checkpointPath = "\(out)/checkpoint.json"
         var checkpoint: Checkpoint?
         if resume {
-            checkpoint = try Checkpoint.load(checkpointPath)
-            options = checkpoint!.options
+            let record = try Checkpoint.load(checkpointPath)
+            if let recorded = record.corpusSHA256, recorded != corpus {
+                throw CLIError("\(data): not the corpus this training was started on (the training pairs' SHA-256 differs from the one \(checkpointPath) records)")
+            }
+            options = record.options
             options.maxSteps = maxSteps
             options.maxMinutes = maxMinutes
+            checkpoint = record
         }
+        directory.sweep(keeping: checkpoint?.weights)
         let architecture = try self.architecture(vocabulary: vocabulary.count, genotype: derived, resuming: checkpoint)
         let model: any TranslationModel
         // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
@@ -130,7 +139,7 @@ struct TrainCommand: ParsableCommand {
             }
             try log.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
                             validation, String(Int(Date().timeIntervalSince(start)))])
-            if trainer.step % options.checkpointEvery == 0 { try save(trainer) }
+            if trainer.step % options.checkpointEvery == 0 { try save(trainer, corpus: corpus) }
             if Date().timeIntervalSince(lastLine) >= (interactive ? 0.5 : 30) {
                 let done = trainer.step - firstStep
                 let perStep = Date().timeIntervalSince(start) / Double(max(done, 1))
@@ -145,7 +154,7 @@ struct TrainCommand: ParsableCommand {
                 windowStart = Date()
             }
         }
-        try save(trainer)
+        try save(trainer, corpus: corpus)
         let v = trainer.validationLoss()
         print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); validation loss \(fixed(v, 4)); checkpoint \(checkpointPath)")
         if let profile { try writeProfile(profiled, to: profile) }
@@ -171,9 +180,11 @@ struct TrainCommand: ParsableCommand {
                                heads: heads, dropout: dropout, seed: seed))
     }
 
-    func save(_ trainer: Trainer) throws {
-        try trainer.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
-            .save(directory: out, name: "checkpoint", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
+    /// Commits a checkpoint recording the training corpus's fingerprint.
+    func save(_ trainer: Trainer, corpus: String) throws {
+        var checkpoint = trainer.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
+        checkpoint.corpusSHA256 = corpus
+        try checkpoint.save(directory: out, name: "checkpoint", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
     }
 
     func writeProfile(_ runs: [ProfileRun], to directory: String) throws {

@@ -52,10 +52,10 @@ import Translation
         double.dtype = .float64
         #expect(restoreError(double).contains("is float32, the model's is float64"))
         // A truncated weights file, and a JSON that is not a checkpoint.
-        let weights = directory + "/ck.safetensors"
+        let weights = directory + "/" + checkpoint.weights
         let data = try Data(contentsOf: URL(fileURLWithPath: weights))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: weights))
-        #expect(restoreError(config).contains("ck.safetensors") && restoreError(config).contains("truncated"))
+        #expect(restoreError(config).contains(checkpoint.weights) && restoreError(config).contains("truncated"))
         try "[1, 2]".write(toFile: directory + "/ck.json", atomically: true, encoding: .utf8)
         #expect(throws: CheckpointError.self) { _ = try Checkpoint.load(directory + "/ck.json") }
     }

@@ -34,7 +34,7 @@ import Testing
         #expect(result.stdout.contains("verified 2 times, all passed"))
         #expect(result.stdout.contains("report: \(out.path)/report.html"))
         for file in ["genotype.json", "alphas.csv", "losses.csv", "memory.csv", "verification.csv", "report.html", "losses.svg",
-                     "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search.safetensors"] {
+                     "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search-step000004.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let genotype = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("genotype.json"))) as! [String: Any]
@@ -56,13 +56,14 @@ import Testing
         #expect(try search(data, whole, ["--max-steps", "6"]).status == 0)
         #expect(try search(data, parts, ["--max-steps", "3"]).status == 0)
         try FileManager.default.createDirectory(at: saved, withIntermediateDirectories: true)
-        for file in ["search.json", "search.safetensors"] {
+        let checkpointFiles = ["search.json", "search-step000003.safetensors"]
+        for file in checkpointFiles {
             try FileManager.default.copyItem(at: parts.appendingPathComponent(file), to: saved.appendingPathComponent(file))
         }
         #expect(try search(data, parts, ["--max-steps", "5", "--resume"]).status == 0)
         // As if killed at step 5 with the last checkpoint at step 3.
-        for file in ["search.json", "search.safetensors"] {
-            try FileManager.default.removeItem(at: parts.appendingPathComponent(file))
+        for file in checkpointFiles {
+            try? FileManager.default.removeItem(at: parts.appendingPathComponent(file))
             try FileManager.default.copyItem(at: saved.appendingPathComponent(file), to: parts.appendingPathComponent(file))
         }
         let resumed = try search(data, parts, ["--max-steps", "6", "--resume"])
