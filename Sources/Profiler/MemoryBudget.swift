@@ -21,10 +21,13 @@ public final class MemoryBudget: AllocationObserver {
         public let liveByCategory: [MemoryCategory: Int]
 
         public var description: String {
-            let place = scope.isEmpty ? "outside any layer" : "layer \(layer) (scope \(scope))"
+            let place = scope.isEmpty
+                ? (phase == .idle ? "outside a training step (building the model or loading its weights)" : "outside any layer during \(phase)")
+                : "layer \(layer) (scope \(scope)) during \(phase)"
             let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c.rawValue) \(SVGChart.bytesText(Double($0)))" : nil } }
-            return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded in \(place) during \(phase): "
-                + "\(requestedBytes) bytes of \(category.rawValue) asked for with \(liveBytes) bytes live (\(parts.joined(separator: ", ")))"
+            return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded \(place): "
+                + "\(requestedBytes) bytes of \(category.rawValue) asked for with \(liveBytes) bytes live"
+                + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
         }
     }
 
@@ -79,6 +82,8 @@ public final class MemoryBudget: AllocationObserver {
         case "gb": scale = 1e9
         default: return nil
         }
+        // Sizes beyond 2^62 bytes are no machine's: refused rather than overflowing Int.
+        guard value * scale >= 1, value * scale < 0x1p62 else { return nil }
         return Int(value * scale)
     }
 }

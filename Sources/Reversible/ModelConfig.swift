@@ -54,19 +54,32 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Problems that make the config unbuildable, each naming the field.
     public func validate(registry: OpRegistry) -> [String] {
         var problems: [String] = []
-        if splits < 2 { problems.append("splits: must be at least 2, got \(splits)") }
+        // Ranges first: the divisibility checks and the size estimate below need them.
+        let ranges = [SizeLimits.check("splits", splits, in: 2...64),
+                      SizeLimits.check("model_width", modelWidth, in: 1...SizeLimits.dimension),
+                      SizeLimits.check("embedding_width", embeddingWidth, in: 1...SizeLimits.dimension),
+                      SizeLimits.check("source_vocabulary", sourceVocabulary, in: 4...SizeLimits.dimension),
+                      SizeLimits.check("target_vocabulary", targetVocabulary, in: 4...SizeLimits.dimension),
+                      SizeLimits.check("encoder_layers", encoderLayers, in: 1...SizeLimits.depth),
+                      SizeLimits.check("decoder_layers", decoderLayers, in: 1...SizeLimits.depth),
+                      SizeLimits.check("heads", heads, in: 1...SizeLimits.dimension)].compactMap { $0 }
+        guard ranges.isEmpty else { return ranges }
+        if !(0..<1).contains(dropout) { problems.append("dropout: must be in [0, 1), got \(dropout)") }
+        // Every candidate op holds at least one c x c matrix per node: a lower bound that
+        // refuses only what cannot fit.
+        let opsPerNode = Double(max(encoderOps.count, decoderOps.count, 1))
+        let c = Double(modelWidth) / Double(splits)
+        let estimate = Double(sourceVocabulary + targetVocabulary) * Double(embeddingWidth)
+            + Double(encoderLayers + decoderLayers) * Double(splits + 1) * opsPerNode * c * c
+        if let problem = SizeLimits.memoryProblem(scalars: estimate, dtype: dtype, what: "model_width \(modelWidth), \(encoderLayers)+\(decoderLayers) layers, vocabularies \(sourceVocabulary)/\(targetVocabulary)") {
+            problems.append(problem)
+        }
         if modelWidth % splits != 0 || modelWidth % (splits + 1) != 0 {
             problems.append("model_width: \(modelWidth) must divide by splits (\(splits)) and splits + 1 (\(splits + 1))")
         }
-        for (field, width) in [("encoder", modelWidth / max(splits, 1)), ("decoder", modelWidth / (splits + 1))] where width % max(heads, 1) != 0 {
+        for (field, width) in [("encoder", modelWidth / splits), ("decoder", modelWidth / (splits + 1))] where width % heads != 0 {
             problems.append("heads: \(heads) must divide the \(field) split width \(width)")
         }
-        for (field, value) in [("source_vocabulary", sourceVocabulary), ("target_vocabulary", targetVocabulary),
-                               ("embedding_width", embeddingWidth), ("encoder_layers", encoderLayers),
-                               ("decoder_layers", decoderLayers), ("heads", heads)] where value < 1 {
-            problems.append("\(field): must be positive, got \(value)")
-        }
-        if !(0..<1).contains(dropout) { problems.append("dropout: must be in [0, 1), got \(dropout)") }
         for (field, ops) in [("encoder_ops", encoderOps), ("decoder_ops", decoderOps)] {
             for op in ops where op != "all" && registry.entries[op] == nil {
                 problems.append("\(field): unknown op '\(op)'; registered: \(registry.names.joined(separator: ", "))")

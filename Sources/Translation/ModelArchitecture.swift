@@ -12,8 +12,10 @@ public enum ModelArchitecture: Sendable, Equatable, CustomStringConvertible {
     /// A freshly initialised model (weights from the config's seed).
     public func build() throws -> any TranslationModel {
         switch self {
-        case .baseline(let config): TransformerBaseline(config)
-        case .reversible(let setup): try ReversibleTranslationModel(setup)
+        case .baseline(let config):
+            if case let problems = config.validate(), !problems.isEmpty { throw ModelError.invalidConfig(problems) }
+            return TransformerBaseline(config)
+        case .reversible(let setup): return try ReversibleTranslationModel(setup)
         }
     }
 

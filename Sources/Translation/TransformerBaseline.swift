@@ -23,6 +23,25 @@ public final class TransformerBaseline: TranslationModel {
             self.vocabulary = vocabulary; self.modelWidth = modelWidth; self.encoderLayers = encoderLayers
             self.decoderLayers = decoderLayers; self.heads = heads; self.dropout = dropout; self.dtype = dtype; self.seed = seed
         }
+
+        /// What is wrong with the config (empty when it builds), by field.
+        public func validate() -> [String] {
+            let ranges = [SizeLimits.check("vocabulary", vocabulary, in: 4...SizeLimits.dimension),
+                          SizeLimits.check("model_width", modelWidth, in: 1...SizeLimits.dimension),
+                          SizeLimits.check("encoder_layers", encoderLayers, in: 1...SizeLimits.depth),
+                          SizeLimits.check("decoder_layers", decoderLayers, in: 1...SizeLimits.depth),
+                          SizeLimits.check("heads", heads, in: 1...SizeLimits.dimension)].compactMap { $0 }
+            guard ranges.isEmpty else { return ranges }
+            var problems: [String] = []
+            if modelWidth % heads != 0 { problems.append("heads: \(heads) must divide model_width \(modelWidth)") }
+            if !(0..<1).contains(dropout) { problems.append("dropout: must be in [0, 1), got \(dropout)") }
+            // Attention's four d x d matrices and the feed-forward's two d x 4d per layer.
+            let estimate = Double(vocabulary) * Double(modelWidth) + Double(encoderLayers + decoderLayers) * 12 * Double(modelWidth) * Double(modelWidth)
+            if let problem = SizeLimits.memoryProblem(scalars: estimate, dtype: dtype, what: "model_width \(modelWidth), \(encoderLayers)+\(decoderLayers) layers, vocabulary \(vocabulary)") {
+                problems.append(problem)
+            }
+            return problems
+        }
     }
 
     /// LayerNorm gain and bias.

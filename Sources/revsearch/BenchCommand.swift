@@ -24,10 +24,16 @@ struct KernelsBench: ParsableCommand {
     @Option(help: "Repetitions per figure (the median is reported).") var repeats = 21
     @Option(help: "Elements per elementwise operand.") var elements = 4_000_000
 
+    func validate() throws {
+        try OptionRanges.threads(threads)
+        try OptionRanges.whole("repeats", repeats, 1...100_000)
+        try OptionRanges.whole("elements", elements, 1...(1 << 30))
+    }
+
     func run() throws {
         BLAS.threads = threads
         let sizeList = try sizes.split(separator: ",").map { part -> Int in
-            guard let n = Int(part), n > 0 else { throw ValidationError("--sizes: '\(part)' is not a positive integer") }
+            guard let n = Int(part), (1...32768).contains(n) else { throw ValidationError("--sizes: expected whole numbers in 1...32768, found '\(part)'") }
             return n
         }
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), repeats: \(repeats) (medians)\n")

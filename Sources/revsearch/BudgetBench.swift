@@ -37,6 +37,16 @@ struct BudgetBench: ParsableCommand {
         let message: String
     }
 
+    func validate() throws {
+        try OptionRanges.whole("steps", steps, 1...1_000_000)
+        try OptionRanges.layers("layers", layers)
+        try OptionRanges.tokens("max-tokens", maxTokens)
+        try OptionRanges.width("granularity", granularity)
+        try OptionRanges.width("limit", limit)
+        try OptionRanges.whole("timed-steps", timedSteps, 0...1_000_000)
+        try OptionRanges.threads(threads)
+    }
+
     func run() throws {
         guard let bytes = MemoryBudget.parseSize(budget) else {
             throw ValidationError("--budget: expected a size such as 2GiB, found \"\(budget)\"")

@@ -19,6 +19,13 @@ struct DumpOpsCommand: ParsableCommand {
     @Option(name: .customLong("c"), help: "Split width c (the op's channels).") var channels = 16
     @Option(help: "Attention and dynamic-convolution heads (must divide c).") var heads = 2
 
+    func validate() throws {
+        try OptionRanges.whole("T", length, 1...4096)
+        try OptionRanges.whole("c", channels, 1...65536)
+        try OptionRanges.whole("heads", heads, 1...65536)
+        guard channels % heads == 0 else { throw ValidationError("--heads \(heads): must divide --c \(channels)") }
+    }
+
     func run() throws {
         guard let type = DType(name: dtype) else { throw ValidationError("--dtype: expected float32 or float64, got '\(dtype)'") }
         guard length >= 1, channels >= 1, heads >= 1, channels % heads == 0 else {

@@ -28,6 +28,12 @@ struct GradCheckCommand: ParsableCommand {
     @Option(help: "Absolute tolerance.") var atol = 1e-5
     @Option(help: "Relative tolerance.") var rtol = 1e-3
 
+    func validate() throws {
+        try OptionRanges.number("eps", eps, 1e-12...1, "a step in [1e-12, 1]")
+        try OptionRanges.number("atol", atol, 0...1, "a tolerance in [0, 1]")
+        try OptionRanges.number("rtol", rtol, 0...1, "a tolerance in [0, 1]")
+    }
+
     func run() throws {
         if list {
             print(GradCheckReport.opNames.joined(separator: "\n"))

@@ -94,6 +94,20 @@ struct JSONObjectReader {
         return Int(d)
     }
 
+    /// A whole number that must lie in `range`; the error names the field and the range.
+    mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let n = try int(key) else { return nil }
+        guard range.contains(n) else { throw error(key, "expected a whole number in \(range.lowerBound)...\(range.upperBound), found \(n)") }
+        return n
+    }
+
+    /// A number that must lie in `range` (NaN never does).
+    mutating func number<R: RangeExpression<Double>>(_ key: String, in range: R, expected: String) throws -> Double? {
+        guard let d = try number(key) else { return nil }
+        guard range.contains(d) else { throw error(key, "expected \(expected), found \(d)") }
+        return d
+    }
+
     mutating func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
         guard case .bool(let b) = v else { throw error(key, "expected true or false, found \(v.typeName)") }

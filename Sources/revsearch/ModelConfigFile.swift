@@ -34,14 +34,14 @@ enum ModelConfigFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the model config") }
         var reader = try JSONObjectReader(JSONValue.parse(data, file: path), file: path)
         var config = base
-        if let n = try reader.int("n") { config.splits = n }
-        if let depth = try reader.int("depth") { config.encoderLayers = depth; config.decoderLayers = depth }
-        if let layers = try reader.int("encoder_layers") { config.encoderLayers = layers }
-        if let layers = try reader.int("decoder_layers") { config.decoderLayers = layers }
-        if let d = try reader.int("d") { config.modelWidth = d }
-        if let e = try reader.int("e") { config.embeddingWidth = e }
-        if let heads = try reader.int("heads") { config.heads = heads }
-        if let vocabulary = try reader.int("vocabulary") { config.sourceVocabulary = vocabulary; config.targetVocabulary = vocabulary }
+        if let n = try reader.int("n", in: 2...64) { config.splits = n }
+        if let depth = try reader.int("depth", in: 1...SizeLimits.depth) { config.encoderLayers = depth; config.decoderLayers = depth }
+        if let layers = try reader.int("encoder_layers", in: 1...SizeLimits.depth) { config.encoderLayers = layers }
+        if let layers = try reader.int("decoder_layers", in: 1...SizeLimits.depth) { config.decoderLayers = layers }
+        if let d = try reader.int("d", in: 1...SizeLimits.dimension) { config.modelWidth = d }
+        if let e = try reader.int("e", in: 1...SizeLimits.dimension) { config.embeddingWidth = e }
+        if let heads = try reader.int("heads", in: 1...SizeLimits.dimension) { config.heads = heads }
+        if let vocabulary = try reader.int("vocabulary", in: 4...SizeLimits.dimension) { config.sourceVocabulary = vocabulary; config.targetVocabulary = vocabulary }
         if let ops = try reader.strings("ops") { config.encoderOps = ops.filter { $0 != "cross_attn" }; config.decoderOps = ops }
         if let ops = try reader.strings("encoder_ops") { config.encoderOps = ops }
         if let ops = try reader.strings("decoder_ops") { config.decoderOps = ops }
@@ -53,8 +53,8 @@ enum ModelConfigFile {
             guard let value = DType(name: dtype) else { throw reader.error("dtype", "expected \"float32\" or \"float64\", found \"\(dtype)\"") }
             config.dtype = value
         }
-        if let dropout = try reader.number("dropout") { config.dropout = dropout }
-        if let seed = try reader.int("seed") { config.seed = UInt64(seed) }
+        if let dropout = try reader.number("dropout", in: 0..<1, expected: "a rate in [0, 1)") { config.dropout = dropout }
+        if let seed = try reader.int("seed", in: 0...Int.max) { config.seed = UInt64(seed) }
         try reader.finish()
         let problems = config.validate(registry: .standard)
         if !problems.isEmpty { throw CLIError("\(path): invalid model config:\n  " + problems.joined(separator: "\n  ")) }

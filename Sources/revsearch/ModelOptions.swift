@@ -8,6 +8,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "JSON model config over the preset (README, \"Verify\").") var config: String?
     @Option(help: "OpenBLAS threads.") var threads = 2
 
+    func validate() throws {
+        try OptionRanges.threads(threads)
+    }
+
     /// Sets the BLAS threads and returns the preset with the config file applied.
     func resolve() throws -> ModelConfig {
         BLAS.threads = threads

@@ -14,11 +14,8 @@ extension ProbeScenarios {
     static func memoryAccounting(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         let dtypeName = try parameters.string("dtype") ?? "float32"
         guard let dtype = DType(name: dtypeName) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtypeName)\"") }
-        let (b, t, cin, cout, w) = (try parameters.int("batch") ?? 3, try parameters.int("length") ?? 7, try parameters.int("channels") ?? 5,
-                                    try parameters.int("out_channels") ?? 6, try parameters.int("width") ?? 3)
-        for (field, value) in [("batch", b), ("length", t), ("channels", cin), ("out_channels", cout), ("width", w)] where !(1...64).contains(value) {
-            throw parameters.error(field, "expected a whole number in 1...64, found \(value)")
-        }
+        let (b, t, cin) = (try parameters.int("batch", in: 1...64) ?? 3, try parameters.int("length", in: 1...64) ?? 7, try parameters.int("channels", in: 1...64) ?? 5)
+        let (cout, w) = (try parameters.int("out_channels", in: 1...64) ?? 6, try parameters.int("width", in: 1...64) ?? 3)
         var rng = RandomState(seed: 31)
         let size = dtype.size
         func measure(_ body: () -> Void) -> [MemoryCategory: Int] {

@@ -10,8 +10,7 @@ extension ProbeScenarios {
     static func memoryBudget(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         let base = URL(fileURLWithPath: parameters.file).absoluteURL.deletingLastPathComponent()
         let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
-        let steps = try parameters.int("steps") ?? 1
-        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        let steps = try parameters.int("steps", in: 1...1000) ?? 1
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-budget-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -9,10 +9,9 @@ extension ProbeScenarios {
     static func optimizer(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         let dtypeName = try parameters.string("dtype") ?? "float64"
         guard let dtype = DType(name: dtypeName) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtypeName)\"") }
-        let steps = try parameters.int("steps") ?? 6
-        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        let steps = try parameters.int("steps", in: 1...10_000) ?? 6
         let (lr, beta1, beta2, epsilon) = (3e-3, 0.9, 0.98, 1e-8)
-        let decay = try parameters.number("weight_decay") ?? 1e-3
+        let decay = try parameters.number("weight_decay", in: 0...1, expected: "a weight decay in [0, 1]") ?? 1e-3
         var rng = RandomState(seed: 17)
         let n = 64
         let initial = (0..<n).map { _ in rng.normal() }

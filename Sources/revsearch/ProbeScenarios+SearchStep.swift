@@ -19,15 +19,14 @@ extension ProbeScenarios {
     static func searchStep(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         var config = try ModelConfigFile.preset(try parameters.string("preset") ?? "tiny")
         config.dtype = .float64
-        let steps = try parameters.int("steps") ?? 3
-        guard steps >= 1 else { throw parameters.error("steps", "expected at least 1, found \(steps)") }
+        let steps = try parameters.int("steps", in: 1...1000) ?? 3
         var options = BilevelSearch.Options()
         options.mode = try parameters.string("mode") ?? "reconstruction"
         guard BackpropMode(options.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
         options.maxTokens = 64
         options.thetaWarmup = 2
         // The probe sets it so that clipping acts in some steps and not in others.
-        options.clipNorm = try parameters.number("clip_norm") ?? 2
+        options.clipNorm = try parameters.number("clip_norm", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude, expected: "a positive norm") ?? 2
 
         var rng = RandomState(seed: 23)
         let pairs = (0..<48).map { _ in

@@ -24,11 +24,11 @@ enum ProbeScenarios {
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.
     static func gradcheck(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         let ops = try parameters.strings("ops") ?? ["all"]
-        let seed = try parameters.int("seed") ?? 0
+        let seed = try parameters.int("seed", in: 0...Int.max) ?? 0
         var tolerance = GradCheckTolerance()
-        if let eps = try parameters.number("eps") { tolerance.eps = eps }
-        if let atol = try parameters.number("atol") { tolerance.atol = atol }
-        if let rtol = try parameters.number("rtol") { tolerance.rtol = rtol }
+        if let eps = try parameters.number("eps", in: 1e-12...1, expected: "a step in [1e-12, 1]") { tolerance.eps = eps }
+        if let atol = try parameters.number("atol", in: 0...1, expected: "a tolerance in [0, 1]") { tolerance.atol = atol }
+        if let rtol = try parameters.number("rtol", in: 0...1, expected: "a tolerance in [0, 1]") { tolerance.rtol = rtol }
         var only: Set<String>?
         if ops != ["all"] {
             let known = Set(GradCheckReport.opNames)
@@ -57,8 +57,8 @@ enum ProbeScenarios {
             guard let value = DType(name: dtype) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtype)\"") }
             model.dtype = value
         }
-        if let depth = try parameters.int("depth") { model.encoderLayers = depth; model.decoderLayers = depth }
-        if let dropout = try parameters.number("dropout") { model.dropout = dropout }
+        if let depth = try parameters.int("depth", in: 1...SizeLimits.depth) { model.encoderLayers = depth; model.decoderLayers = depth }
+        if let dropout = try parameters.number("dropout", in: 0..<1, expected: "a rate in [0, 1)") { model.dropout = dropout }
         let modeText = try parameters.string("modes") ?? "reconstruction,hybrid:2"
         let modes = modeText.split(separator: ",").compactMap { BackpropMode(String($0)) }
         guard modes.count == modeText.split(separator: ",").count, !modes.isEmpty, !modes.contains(.full) else {
@@ -67,10 +67,7 @@ enum ProbeScenarios {
         var setup = VerificationSetup(model: model, modes: modes)
         // A drift measurement at depth may leave out finite differences, causality and padding.
         setup.fullChecks = try parameters.bool("full_checks") ?? true
-        if let seed = try parameters.int("seed") {
-            guard seed >= 0 else { throw parameters.error("seed", "expected a non-negative whole number, found \(seed)") }
-            setup.seed = UInt64(seed)
-        }
+        if let seed = try parameters.int("seed", in: 0...Int.max) { setup.seed = UInt64(seed) }
         let family = try parameters.string("model") ?? "reversible"
         let secondOrder = try parameters.bool("second_order") ?? false
         var report: VerificationSummary
@@ -113,9 +110,9 @@ extension ProbeScenarios {
             throw parameters.error("depths", "expected at least two different positive depths")
         }
         var profiling = StepProfiling()
-        if let batch = try parameters.int("batch") { profiling.batch = batch }
-        if let length = try parameters.int("length") { profiling.length = length }
-        if let dropout = try parameters.number("dropout") { model.dropout = dropout }
+        if let batch = try parameters.int("batch", in: 1...4096) { profiling.batch = batch }
+        if let length = try parameters.int("length", in: 1...4096) { profiling.length = length }
+        if let dropout = try parameters.number("dropout", in: 0..<1, expected: "a rate in [0, 1)") { model.dropout = dropout }
         func peak(_ mode: BackpropMode, _ depth: Int) throws -> Double {
             var config = model
             config.encoderLayers = depth
@@ -144,17 +141,17 @@ extension ProbeScenarios {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-search-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         var s = SearchRun.Settings(data: data, source: try parameters.string("src") ?? "en", target: try parameters.string("tgt") ?? "de", out: out)
-        s.model.modelWidth = try parameters.int("d") ?? 48
-        s.model.embeddingWidth = try parameters.int("e") ?? 32
-        s.model.encoderLayers = try parameters.int("layers") ?? 2
+        s.model.modelWidth = try parameters.int("d", in: 1...SizeLimits.dimension) ?? 48
+        s.model.embeddingWidth = try parameters.int("e", in: 1...SizeLimits.dimension) ?? 32
+        s.model.encoderLayers = try parameters.int("layers", in: 1...SizeLimits.depth) ?? 2
         s.model.decoderLayers = s.model.encoderLayers
-        s.model.heads = try parameters.int("heads") ?? 2
-        s.maxSteps = try parameters.int("steps") ?? 6
-        s.verifyEvery = try parameters.int("verify_every") ?? 3
+        s.model.heads = try parameters.int("heads", in: 1...SizeLimits.dimension) ?? 2
+        s.maxSteps = try parameters.int("steps", in: 1...1_000_000) ?? 6
+        s.verifyEvery = try parameters.int("verify_every", in: 0...1_000_000) ?? 3
         s.profile = try parameters.bool("profile") ?? true
-        s.merges = try parameters.int("merges") ?? 500
-        s.search.maxTokens = try parameters.int("max_tokens") ?? 512
-        s.search.order = try parameters.int("order") == 2 ? .second : .first
+        s.merges = try parameters.int("merges", in: 0...1_000_000) ?? 500
+        s.search.maxTokens = try parameters.int("max_tokens", in: 1...(1 << 22)) ?? 512
+        s.search.order = try parameters.int("order", in: 1...2) == 2 ? .second : .first
         s.search.mode = try parameters.string("mode") ?? "reconstruction"
         guard BackpropMode(s.search.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
         s.printProgress = false

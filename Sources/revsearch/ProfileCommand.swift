@@ -42,6 +42,12 @@ struct ProfileCommand: ParsableCommand {
         }
     }
 
+    func validate() throws {
+        try OptionRanges.whole("batch", batch, 1...65536)
+        try OptionRanges.whole("length", length, 1...65536)
+        try OptionRanges.whole("top", top, 0...10_000)
+    }
+
     func run() throws {
         var model = try modelOptions.resolve()
         guard let type = DType(name: dtype) else { throw ValidationError("--dtype: expected float32 or float64, got '\(dtype)'") }

@@ -20,6 +20,13 @@ struct ProfilerBench: ParsableCommand {
     @Option(help: "Source and target length.") var length = 16
     @Option(help: "Timed steps per configuration (after one warm-up round).") var repeats = 7
 
+    func validate() throws {
+        try OptionRanges.layers("depth", depth)
+        try OptionRanges.whole("batch", batch, 1...65536)
+        try OptionRanges.whole("length", length, 1...65536)
+        try OptionRanges.whole("repeats", repeats, 1...100_000)
+    }
+
     func run() throws {
         var config = try model.resolve()
         config.encoderLayers = depth

@@ -19,9 +19,17 @@ enum RunVocabulary {
         return vocabulary
     }
 
-    /// The corpus as token ids, pairs over `maxLength` on either side left out.
-    static func pairs(_ corpus: ParallelCorpus, _ vocabulary: BytePairEncoding) -> [TokenizedPair] {
-        zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
-            .filter { $0.source.count <= maxLength && $0.target.count <= maxLength }
+    /// The corpus as token ids, pairs over `maxLength` on either side left out. Fewer than
+    /// `minimum` usable pairs is an error naming the files (`place`), what was read and why
+    /// pairs were left out: a search needs a pair in each of its halves, a training one to
+    /// train on and one to validate with.
+    static func pairs(_ corpus: ParallelCorpus, _ vocabulary: BytePairEncoding, place: String, minimum: Int, purpose: String) throws -> [TokenizedPair] {
+        let all = zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
+        let kept = all.filter { !$0.source.isEmpty && !$0.target.isEmpty && $0.source.count <= maxLength && $0.target.count <= maxLength }
+        guard kept.count >= minimum else {
+            throw CLIError("\(place): \(corpus.count + corpus.skippedEmpty) pairs read, \(corpus.skippedEmpty) left out for an empty line, "
+                           + "\(all.count - kept.count) for more than \(maxLength) subwords on a side: \(kept.count) usable, and \(purpose) needs at least \(minimum)")
+        }
+        return kept
     }
 }

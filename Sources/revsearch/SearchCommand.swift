@@ -46,13 +46,29 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Inject a deliberate fault into the super-network, to watch --verify-every stop the run: \(InjectedFaults.named.map(\.0).joined(separator: ", ")).")
     var fault: [String] = []
 
+    func validate() throws {
+        try OptionRanges.whole("order", order, 1...2)
+        try OptionRanges.steps("verify-every", verifyEvery, from: 0)
+        try OptionRanges.width("d", d)
+        try OptionRanges.width("e", e)
+        try OptionRanges.whole("splits", splits, 2...64)
+        try OptionRanges.layers("layers", layers)
+        try OptionRanges.width("heads", heads)
+        try OptionRanges.dropout(dropout)
+        try OptionRanges.tokens("max-tokens", maxTokens)
+        try OptionRanges.steps("max-steps", maxSteps)
+        try OptionRanges.minutes(maxMinutes)
+        try OptionRanges.steps("checkpoint-every", checkpointEvery)
+        try OptionRanges.rate("lr", lr)
+        try OptionRanges.steps("warmup", warmup, from: 0)
+        try OptionRanges.rate("alpha-lr", alphaLr)
+        try OptionRanges.merges(merges)
+        try OptionRanges.threads(threads)
+    }
+
     func settings() throws -> SearchRun.Settings {
-        guard order == 1 || order == 2 else { throw ValidationError("--order: expected 1 or 2, found \(order)") }
         guard BackpropMode(mode) != nil else { throw ValidationError("--mode: expected reconstruction, full or hybrid:K, found \"\(mode)\"") }
         guard let pool = Pooling(rawValue: pooling) else { throw ValidationError("--pooling: expected max or mean, found \"\(pooling)\"") }
-        guard maxSteps > 0, checkpointEvery > 0, verifyEvery >= 0 else {
-            throw ValidationError("--max-steps and --checkpoint-every must be positive, --verify-every at least 0")
-        }
         var s = SearchRun.Settings(data: data, source: src, target: tgt, out: out)
         if let memoryBudget {
             guard let bytes = MemoryBudget.parseSize(memoryBudget) else {

@@ -74,7 +74,8 @@ struct SearchRun {
             throw CLIError("\(s.data): not the corpus this search was started on (the pairs' SHA-256 differs from the one \(paths.checkpoint) records)")
         }
         let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
-        let pairs = RunVocabulary.pairs(corpus, vocabulary)
+        let pairs = try RunVocabulary.pairs(corpus, vocabulary, place: "\(s.data)/train.{\(s.source),\(s.target)}", minimum: 2,
+                                            purpose: "a search (one pair for theta's half, one for alpha's)")
 
         var config = checkpoint?.model ?? s.model
         config.sourceVocabulary = vocabulary.count
@@ -124,6 +125,11 @@ struct SearchRun {
             let result = search.step()
             let seconds = Date().timeIntervalSince(stepStart)
             let step = search.stepCount
+            guard result.trainLoss.isFinite, result.validationLoss.isFinite, allFinite(search.model.parameters.map(\.tensor)) else {
+                throw CheckFailed("step \(step): the search diverged (train loss \(result.trainLoss), validation loss \(result.validationLoss)"
+                                  + "\(allFinite(search.model.parameters.map(\.tensor)) ? "" : ", non-finite weights")); the run stopped without saving this step. "
+                                  + SearchRun.lastCheckpointNote(paths.checkpoint) + " Lower --lr or --alpha-lr and start again.")
+            }
             if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
             outcome.lastLoss = result.trainLoss
             var memoryNote = ""
@@ -181,6 +187,12 @@ struct SearchRun {
         outcome.alphaMovement = zip(initialAlphas, search.alphas.map(\.tensor.scalars))
             .flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
         try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
+    }
+
+    /// Where a stopped run can resume from: "The last good checkpoint is at step N (PATH)."
+    static func lastCheckpointNote(_ path: String) -> String {
+        guard let record = try? SearchCheckpoint.load(path) else { return "No checkpoint was written before it." }
+        return "The last good checkpoint is at step \(record.step) (\(path))."
     }
 
     /// Commits a checkpoint recording the corpus's fingerprint.

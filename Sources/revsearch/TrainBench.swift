@@ -45,16 +45,17 @@ struct TrainBench: ParsableCommand {
     }
 
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard warmupSteps >= 0 else { throw ValidationError("--warmup-steps must be at least 0, got \(warmupSteps)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try OptionRanges.whole("steps", steps, 1...1_000_000)
+        try OptionRanges.whole("warmup-steps", warmupSteps, 0...1_000_000)
+        try OptionRanges.threads(threads)
+        try OptionRanges.merges(merges)
     }
 
     func run() throws {
         BLAS.threads = threads
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let vocabulary = try vocab.map(BytePairEncoding.load) ?? BytePairEncoding.learn(train.source + train.target, merges: merges)
-        let pairs = RunVocabulary.pairs(train, vocabulary)
+        let pairs = try RunVocabulary.pairs(train, vocabulary, place: "\(data)/train.{\(src),\(tgt)}", minimum: 1, purpose: "the benchmark")
         let options = Self.trainingOptions
         let config = Self.modelConfig(vocabulary: vocabulary.count)
         let model = TransformerBaseline(config)

@@ -60,6 +60,23 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.") var threads = 2
 
     func validate() throws {
+        try OptionRanges.merges(merges)
+        try OptionRanges.width("d", d)
+        try OptionRanges.layers("layers", layers)
+        try OptionRanges.width("heads", heads)
+        try OptionRanges.dropout(dropout)
+        try OptionRanges.tokens("max-tokens", maxTokens)
+        try OptionRanges.rate("lr", lr)
+        try OptionRanges.steps("warmup", warmup, from: 0)
+        try OptionRanges.steps("max-steps", maxSteps)
+        try OptionRanges.minutes(maxMinutes)
+        try OptionRanges.steps("validate-every", validateEvery)
+        try OptionRanges.steps("checkpoint-every", checkpointEvery)
+        try OptionRanges.steps("profile-every", profileEvery)
+        try OptionRanges.threads(threads)
+        if genotype == nil && !resume && (d ?? 256) % heads != 0 {
+            throw ValidationError("--heads \(heads): must divide the baseline's width d = \(d ?? 256)")
+        }
         if let backprop, BackpropMode(backprop) == nil {
             throw ValidationError("--backprop: unknown mode '\(backprop)' (expected full, reconstruction or hybrid:K)")
         }
@@ -107,7 +124,10 @@ struct TrainCommand: ParsableCommand {
         let model: any TranslationModel
         // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
         do { model = try architecture.build() } catch { throw CLIError("\(checkpointPath): \(error)") }
-        let trainer = Trainer(model: model, training: RunVocabulary.pairs(train, vocabulary), validation: RunVocabulary.pairs(valid, vocabulary), options: options)
+        let trainer = Trainer(model: model,
+                              training: try RunVocabulary.pairs(train, vocabulary, place: "\(data)/train.{\(src),\(tgt)}", minimum: 1, purpose: "training"),
+                              validation: try RunVocabulary.pairs(valid, vocabulary, place: "\(data)/val.{\(src),\(tgt)}", minimum: 1, purpose: "validation"),
+                              options: options)
         if let checkpoint { try trainer.resume(from: checkpoint, directory: out) }
         let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
         print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count); "
@@ -124,6 +144,12 @@ struct TrainCommand: ParsableCommand {
             let profiler = profile != nil && (trainer.step + 1) % profileEvery == 0 ? MemoryProfiler(recordsEvents: false) : nil
             if let profiler { Runtime.current.attach(profiler) }
             let (loss, tokens) = trainer.trainStep()
+            guard loss.isFinite, allFinite(trainer.model.parameters.map(\.tensor)) else {
+                let last = (try? Checkpoint.load(checkpointPath)).map { "The last good checkpoint is at step \($0.step) (\(checkpointPath))." }
+                    ?? "No checkpoint was written before it."
+                throw CheckFailed("step \(trainer.step): the training diverged (loss \(loss)\(loss.isFinite ? ", non-finite weights" : "")); "
+                                  + "the run stopped without saving this step. \(last) Lower --lr and start again.")
+            }
             if let profiler {
                 Runtime.current.detach(profiler)
                 profiled.append(profiler.run(mode: "step \(trainer.step)", depth: architecture.encoderLayers))

@@ -22,6 +22,13 @@ struct TranslateCommand: ParsableCommand {
     @Option(help: "Sentences decoded together.") var batch = 32
     @Option(help: "OpenBLAS threads.") var threads = 2
 
+    func validate() throws {
+        try OptionRanges.whole("beam", beam, 1...1024)
+        try OptionRanges.number("lenpen", lenpen, 0...10, "a length penalty in [0, 10]")
+        try OptionRanges.whole("batch", batch, 1...65536)
+        try OptionRanges.threads(threads)
+    }
+
     func run() throws {
         BLAS.threads = threads
         let record = try Checkpoint.load(checkpoint)

@@ -37,6 +37,13 @@ struct VerifyCommand: ParsableCommand {
     var secondOrder = false
     @Flag(help: "List every parameter tensor's gradient error and finite-difference direction.") var verbose = false
 
+    func validate() throws {
+        try OptionRanges.layers("depth", depth)
+        try OptionRanges.dropout(dropout)
+        try OptionRanges.whole("batch", batch, 1...4096)
+        try OptionRanges.layers("hybrid-every", hybridEvery)
+    }
+
     func run() throws {
         var model = try modelOptions.resolve()
         if let dtype {

@@ -16,6 +16,10 @@ struct VocabCommand: ParsableCommand {
     @Option(help: "Merges to learn.") var merges = 8000
     @Option(help: "Where to save the vocabulary (JSON).") var out: String
 
+    func validate() throws {
+        try OptionRanges.merges(merges)
+    }
+
     func run() throws {
         let start = Date()
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)

@@ -61,4 +61,22 @@ import TensorCore
         #expect(try SafeTensors.read(path)["t"]?.scalars == [2, 2, 2])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["x.safetensors"], "no temporary left behind")
     }
+
+    /// Sizes read from a file are checked before arithmetic: a shape whose product
+    /// overflows is an error naming the tensor, as are bytes after the last tensor.
+    @Test func oversizedShapesAndTrailingBytesAreRefused() throws {
+        func file(_ header: String, body: Int) -> Data {
+            var data = Data()
+            let json = Data(header.utf8)
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+            return data + json + Data(count: body)
+        }
+        let huge = file(#"{"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 16]}}"#, body: 16)
+        #expect(throws: SafeTensorsError.self) { _ = try SafeTensors.decode(huge, file: "huge.safetensors") }
+        do { _ = try SafeTensors.decode(huge, file: "huge.safetensors") } catch { #expect("\(error)".contains("tensor 'w': shape [4611686018427387904, 4] is too large")) }
+        let trailing = file(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, body: 11)
+        do { _ = try SafeTensors.decode(trailing, file: "t.safetensors"); Issue.record("accepted trailing bytes") } catch {
+            #expect("\(error)".contains("3 bytes of trailing data"))
+        }
+    }
 }

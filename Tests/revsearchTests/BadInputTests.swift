@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// One case per class of bad input the reliability issue lists: each is refused with its
+/// status (64 usage, 2 bad input) and a one-line message naming the option, or the file and
+/// field, and what was expected; none traps.
+@Suite struct BadInputTests {
+    struct Case: CustomStringConvertible {
+        let arguments: [String]
+        let status: Int32
+        let message: String
+        var description: String { arguments.joined(separator: " ") }
+    }
+
+    static func check(_ cases: [Case]) throws {
+        for c in cases {
+            let result = try revsearch(arguments: c.arguments)
+            #expect(result.status == c.status, "\(c): status \(result.status), stderr \(result.stderr)")
+            #expect(result.stderr.contains(c.message), "\(c): \(result.stderr)")
+        }
+    }
+
+    @Test func numbersOutOfRangeNameTheOption() throws {
+        let data = try SearchCommandTests.corpus(), out = try temporaryDirectory().appendingPathComponent("run").path
+        let search = ["search", "--data", data.path, "--out", out] + SearchCommandTests.tiny
+        let train = ["train", "--data", data.path, "--src", "en", "--tgt", "de", "--out", out]
+        try Self.check([
+            Case(arguments: search + ["--splits", "0"], status: 64, message: "--splits: expected a whole number in 2...64, found 0"),
+            Case(arguments: search + ["--d", "0"], status: 64, message: "--d: expected a whole number in 1..."),
+            Case(arguments: search + ["--checkpoint-every", "0"], status: 64, message: "--checkpoint-every: expected"),
+            Case(arguments: search + ["--max-tokens", "0"], status: 64, message: "--max-tokens: expected"),
+            Case(arguments: search + ["--lr", "nan"], status: 64, message: "--lr: expected a learning rate in (0, 10], found nan"),
+            Case(arguments: search + ["--dropout", "1"], status: 64, message: "--dropout: expected a rate in [0, 1), found 1.0"),
+            Case(arguments: search + ["--memory-budget", "99999999999999999999"], status: 64, message: "--memory-budget: expected a size"),
+            Case(arguments: search + ["--layers", "100000"], status: 64, message: "--layers: expected a whole number in 1...4096"),
+            Case(arguments: search + ["--d", "1048560", "--e", "8", "--splits", "2"], status: 64, message: "more than this machine's"),
+            Case(arguments: train + ["--heads", "3"], status: 64, message: "--heads 3: must divide the baseline's width d = 256"),
+            Case(arguments: train + ["--validate-every", "0"], status: 64, message: "--validate-every: expected"),
+            Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--beam", "0"], status: 64, message: "--beam: expected a whole number in 1...1024"),
+            Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--lenpen", "nan"], status: 64, message: "--lenpen: expected"),
+            Case(arguments: ["profile", "--top", "-1"], status: 64, message: "--top"),
+        ])
+    }
+
+    @Test func filesWithFieldsOutOfRangeNameTheFileAndField() throws {
+        let dir = try temporaryDirectory()
+        let config = dir.appendingPathComponent("model.json")
+        for (body, message) in [("{\"seed\": -1}", "field 'seed': expected a whole number in 0..."),
+                                ("{\"vocabulary\": 3}", "field 'vocabulary': expected a whole number in 4..."),
+                                ("{\"n\": 0}", "field 'n': expected a whole number in 2...64"),
+                                ("{\"dropout\": 1.5}", "field 'dropout': expected a rate in [0, 1), found 1.5")] {
+            try body.write(to: config, atomically: true, encoding: .utf8)
+            try Self.check([Case(arguments: ["verify", "--preset", "tiny", "--config", config.path], status: 2, message: "\(config.path): \(message)")])
+        }
+    }
+
+    /// Blank lines only, every pair over the length limit, a single pair: each refused with
+    /// what was read and why pairs were left out.
+    @Test func degenerateCorporaSayWhatWasReadAndDropped() throws {
+        let root = try temporaryDirectory()
+        let long = (0..<300).map { "w\($0)" }.joined(separator: " ")
+        for (name, line, count, message) in [("blank", "", 4, "4 left out for an empty line"),
+                                             ("long", long, 4, "4 for more than 128 subwords on a side"),
+                                             ("single", "a dog", 1, "1 usable, and a search")] {
+            let data = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            for language in ["en", "de"] {
+                try String(repeating: line + "\n", count: count).write(to: data.appendingPathComponent("train.\(language)"), atomically: true, encoding: .utf8)
+            }
+            try Self.check([Case(arguments: ["search", "--data", data.path, "--out", root.appendingPathComponent("out-\(name)").path] + SearchCommandTests.tiny,
+                                 status: 2, message: message)])
+        }
+    }
+
+    /// A run directory is never shared or overwritten: a second run while one holds the
+    /// lock, a fresh run into a non-empty directory that is not a run, an empty --out.
+    @Test func runsCannotClobberEachOther() throws {
+        let data = try SearchCommandTests.corpus(), root = try temporaryDirectory()
+        let busy = root.appendingPathComponent("busy")
+        try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
+        let lock = open(busy.appendingPathComponent(".revsearch.lock").path, O_CREAT | O_RDWR, 0o644)
+        #expect(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        let other = root.appendingPathComponent("papers")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "mine".write(to: other.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        try Self.check([
+            Case(arguments: ["search", "--data", data.path, "--out", busy.path] + SearchCommandTests.tiny, status: 2, message: "another revsearch run is using this directory"),
+            Case(arguments: ["search", "--data", data.path, "--out", other.path] + SearchCommandTests.tiny, status: 2, message: "not empty and holds no search checkpoint"),
+            Case(arguments: ["train", "--data", data.path, "--src", "en", "--tgt", "de", "--out", other.path], status: 2, message: "not empty and holds no training checkpoint"),
+            Case(arguments: ["search", "--data", data.path, "--out", ""] + SearchCommandTests.tiny, status: 64, message: "--out: expected a directory, found an empty path"),
+        ])
+        #expect(try String(contentsOf: other.appendingPathComponent("notes.txt"), encoding: .utf8) == "mine")
+    }
+}
