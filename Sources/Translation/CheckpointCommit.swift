@@ -25,6 +25,11 @@ public enum CheckpointCommit {
         return encoder
     }
 
+    /// Test hook: seconds to sleep between the two writes and before the sweep, from
+    /// `REVSEARCH_TEST_CHECKPOINT_PAUSE_MS`, so that `scripts/crash-consistency` can land
+    /// its kills inside a checkpoint write. Zero unless set.
+    static let pause = (ProcessInfo.processInfo.environment["REVSEARCH_TEST_CHECKPOINT_PAUSE_MS"].flatMap(Double.init) ?? 0) / 1000
+
     /// The weights file of `name` at `step`.
     public static func weightsFile(name: String, step: Int) -> String {
         "\(name)-step\(String(format: "%06d", step)).safetensors"
@@ -40,12 +45,14 @@ public enum CheckpointCommit {
         do { try AtomicWrite.write(weights, to: weightsPath) } catch {
             throw CheckpointError("\(weightsPath): cannot write the checkpoint's weights: \(IOErrorText.describe(error))")
         }
+        if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         var sealed = record
         setDigest(&sealed, SHA256.hex(weights))
         let jsonPath = "\(directory)/\(name).json"
         do { try AtomicWrite.write(seal(try encoder().encode(sealed)), to: jsonPath) } catch {
             throw CheckpointError("\(jsonPath): cannot write the checkpoint: \(IOErrorText.describe(error))")
         }
+        if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         sweep(directory: directory, name: name, keeping: record.weights)
     }
 
