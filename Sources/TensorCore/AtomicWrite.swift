@@ -7,16 +7,31 @@ public enum AtomicWrite {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            // Foundation says "a file with the same name already exists"; name the file.
+            var ancestor = directory, isDirectory: ObjCBool = false
+            while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) {
+                ancestor = ancestor.deletingLastPathComponent()
+            }
+            let reason = isDirectory.boolValue || ancestor.path == "/" ? IOErrorText.describe(error) : "\(ancestor.path) is a file, not a directory"
+            throw AtomicWriteError(path: path, reason: reason)
+        }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
             try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
+            guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw error
+            // The target, not the temporary file, is what the user knows.
+            throw AtomicWriteError(path: path, reason: IOErrorText.describe(error))
         }
     }
+}
+
+/// A file that could not be written: the path the caller gave and the cause in the
+/// system's words.
+public struct AtomicWriteError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot write: \(reason)" }
 }

@@ -42,11 +42,7 @@ public enum SafeTensors {
     /// never leaves half a file under the real name.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String) throws {
         let data = try encode(tensors, metadata: metadata)
-        do {
-            try AtomicWrite.write(data, to: path)
-        } catch {
-            throw SafeTensorsError(file: path, tensor: nil, message: "cannot write: \(error.localizedDescription)")
-        }
+        try AtomicWrite.write(data, to: path)
     }
 
     /// Reads and validates a file; every problem is an error naming the file and, where

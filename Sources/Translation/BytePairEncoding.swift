@@ -32,10 +32,26 @@ public struct BytePairEncoding: Sendable {
         self.ranks = ranks
     }
 
+    /// Longest run of characters segmented as one word. Merging is quadratic in a word's
+    /// length, so a megabyte without a space (a base64 blob in a corpus) would stall
+    /// learning and encoding; no natural-language word comes near this.
+    static let maxWordCharacters = 64
+
     /// Words of a sentence with their "▁" prefix; runs of spaces (U+0020) separate words.
     /// Other white space (a no-break space in "120 cm") is kept as a character of its word.
+    /// A word longer than `maxWordCharacters` continues in further pieces without the
+    /// prefix, so decoding joins them back into the word.
     static func words(_ text: String) -> [String] {
-        text.split(separator: " ").map { String(wordStart) + $0 }
+        text.split(separator: " ").flatMap { word -> [String] in
+            let first = String(wordStart) + word.prefix(maxWordCharacters)
+            guard word.count > maxWordCharacters else { return [first] }
+            var rest = word.dropFirst(maxWordCharacters), pieces = [first]
+            while !rest.isEmpty {
+                pieces.append(String(rest.prefix(maxWordCharacters)))
+                rest = rest.dropFirst(maxWordCharacters)
+            }
+            return pieces
+        }
     }
 
     // MARK: - Learning

@@ -42,16 +42,12 @@ public enum CheckpointCommit {
                                                    setDigest: (inout R, String) -> Void) throws {
         let weights = try SafeTensors.encode(tensors, metadata: metadata)
         let weightsPath = "\(directory)/\(record.weights)"
-        do { try AtomicWrite.write(weights, to: weightsPath) } catch {
-            throw CheckpointError("\(weightsPath): cannot write the checkpoint's weights: \(IOErrorText.describe(error))")
-        }
+        try AtomicWrite.write(weights, to: weightsPath)
         if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         var sealed = record
         setDigest(&sealed, SHA256.hex(weights))
         let jsonPath = "\(directory)/\(name).json"
-        do { try AtomicWrite.write(seal(try encoder().encode(sealed)), to: jsonPath) } catch {
-            throw CheckpointError("\(jsonPath): cannot write the checkpoint: \(IOErrorText.describe(error))")
-        }
+        try AtomicWrite.write(seal(try encoder().encode(sealed)), to: jsonPath)
         if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         sweep(directory: directory, name: name, keeping: record.weights)
     }

@@ -62,9 +62,13 @@ public enum CorpusReader {
 
     /// The decompressed bytes of `path` (gzip or plain, detected by zlib).
     static func readAll(_ path: String) throws -> Data {
-        guard FileManager.default.isReadableFile(atPath: path), let file = gzopen(path, "rb") else {
-            throw CorpusError.unreadable(path)
-        }
+        // The reason in the system's words: a directory given for a file, a file without
+        // read permission. A FIFO is read like any file: it waits for its writer, as cat does.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CorpusError.unreadable(path, reason: "No such file or directory") }
+        guard !isDirectory.boolValue else { throw CorpusError.unreadable(path, reason: "is a directory, expected a file of one sentence per line") }
+        guard access(path, R_OK) == 0 else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
+        guard let file = gzopen(path, "rb") else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
         defer { gzclose(file) }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -80,7 +84,7 @@ public enum CorpusReader {
 
 public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case missing(split: String, language: String, tried: [String])
-    case unreadable(String)
+    case unreadable(String, reason: String)
     case corrupt(String)
     case empty(String)
     case invalidUTF8(String, line: Int)
@@ -90,8 +94,8 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .missing(let split, let language, let tried):
             "no \(split) file for language '\(language)' (looked for \(tried.joined(separator: " and ")))"
-        case .unreadable(let path): "\(path): cannot open the file"
-        case .corrupt(let path): "\(path): the gzip stream is corrupt or truncated"
+        case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
+        case .corrupt(let path): "\(path): the gzip stream is corrupt or truncated (or the file cannot be read)"
         case .empty(let path): "\(path): the file is empty"
         case .invalidUTF8(let path, let line): "\(path): line \(line) is not valid UTF-8"
         case .lineCountMismatch(let a, let na, let b, let nb):

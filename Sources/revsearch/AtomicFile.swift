@@ -7,12 +7,17 @@ enum AtomicFile {
         try AtomicWrite.write(data, to: path)
     }
 
-    /// Pretty, key-sorted JSON of `value`, written atomically.
+    /// Pretty, key-sorted JSON of `value`, written atomically; `-` is standard output.
     static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try write(encoder.encode(value), to: path)
+        let data = try encoder.encode(value)
+        if path == "-" {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+            try write(data, to: path)
+        }
     }
 }
 

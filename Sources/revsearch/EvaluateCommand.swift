@@ -15,7 +15,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Corpus directory: use <data>/<split>.<tgt>[.gz] as the references.") var data: String?
     @Option(help: "With --data: the split, e.g. test_2016_flickr.") var split: String?
     @Option(help: "With --data: the target language.") var tgt: String?
-    @Option(name: .customLong("json"), help: "Also write the scores as JSON to this path.") var jsonPath: String?
+    @Option(name: .customLong("json"), help: "Also write the scores as JSON to this path (-: standard output).") var jsonPath: String?
 
     struct Report: Encodable {
         let bleu: BLEUScore

@@ -12,7 +12,7 @@ struct GradCheckCommand: ParsableCommand {
         abstract: "Check every primitive's backward against Float64 finite differences, and its Float32 kernels against Float64."
     )
 
-    @Option(name: .customLong("json"), help: "Write the report as JSON to this path.")
+    @Option(name: .customLong("json"), help: "Write the report as JSON to this path (-: standard output).")
     var jsonPath: String?
 
     @Option(help: "Check only these ops (comma-separated names from --list).")

@@ -28,6 +28,10 @@ enum JSONValue: Decodable, Equatable {
         } catch DecodingError.dataCorrupted(let context) {
             let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             throw CLIError("\(file): not valid JSON: \(detail ?? context.debugDescription)")
+        } catch {
+            // Foundation's reader refuses numbers beyond Double's range without saying so.
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw CLIError("\(file): not valid JSON\(detail.map { ": \($0)" } ?? " (or it holds a number beyond Double's range, such as 1e400)")")
         }
     }
 
@@ -75,6 +79,15 @@ struct JSONObjectReader {
         guard let v = value(key) else { return nil }
         guard case .string(let s) = v else { throw error(key, "expected a string, found \(v.typeName)") }
         return s
+    }
+
+    /// A path field: absolute as given, relative to the directory of the file it is read
+    /// from (a probe names its corpus relative to itself); `fallback` when absent.
+    mutating func path(_ key: String, default fallback: String) throws -> String {
+        let value = try string(key) ?? fallback
+        guard !value.isEmpty else { throw error(key, "expected a path, found an empty string") }
+        if value.hasPrefix("/") { return value }
+        return URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent().appendingPathComponent(value).standardized.path
     }
 
     mutating func requiredString(_ key: String) throws -> String {

@@ -8,8 +8,7 @@ extension ProbeScenarios {
     /// before it at most the budget, the bytes live after it above. Hash seeding is fixed
     /// in the children so their allocations repeat to the byte.
     static func memoryBudget(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        let base = URL(fileURLWithPath: parameters.file).absoluteURL.deletingLastPathComponent()
-        let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
+        let data = try parameters.path("data", default: "../Fixtures/toy")
         let steps = try parameters.int("steps", in: 1...1000) ?? 1
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-budget-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -136,8 +136,7 @@ extension ProbeScenarios {
     /// `revsearch search` runs it, into a temporary run directory. `data` is relative to
     /// the probe file.
     static func search(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        let base = URL(fileURLWithPath: parameters.file).absoluteURL.deletingLastPathComponent()
-        let data = base.appendingPathComponent(try parameters.string("data") ?? "../Fixtures/toy").standardized.path
+        let data = try parameters.path("data", default: "../Fixtures/toy")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-search-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         var s = SearchRun.Settings(data: data, source: try parameters.string("src") ?? "en", target: try parameters.string("tgt") ?? "de", out: out)

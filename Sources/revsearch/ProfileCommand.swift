@@ -19,7 +19,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "float32 or float64.") var dtype = "float32"
     @Option(help: "Sentences in the synthetic batch.") var batch = 8
     @Option(help: "Source and target length of the batch.") var length = 16
-    @Option(name: .customLong("json"), help: "Write the runs as JSON to this path.") var jsonPath: String?
+    @Option(name: .customLong("json"), help: "Write the runs as JSON to this path (-: standard output).") var jsonPath: String?
     @Option(help: "Directory for the SVG charts, Chrome traces and folded stacks.") var out: String?
     @Flag(help: "Capture call stacks (libunwind): call sites and folded stacks at the peak.") var stacks = false
     @Option(help: "Call sites listed per run.") var top = 8

@@ -16,16 +16,25 @@ struct TranslateCommand: ParsableCommand {
     @Option(help: "Corpus directory: translate <data>/<split>.<src>[.gz] instead of --input.") var data: String?
     @Option(help: "With --data: the split to translate, e.g. test_2016_flickr.") var split: String?
     @Option(help: "With --data: the source language.") var src: String?
-    @Option(help: "Output file (default: standard output).") var output: String?
+    @Option(help: "Output file (default, or -: standard output).") var output: String?
     @Option(help: "Beam width (1: greedy).") var beam = 5
     @Option(help: "Length penalty: scores are divided by length^lenpen.") var lenpen = 1.0
     @Option(help: "Sentences decoded together.") var batch = 32
+    @Option(help: "Output length limit a * source length + b subwords (fairseq's --max-len-a).") var maxLenA = 1.5
+    @Option(help: "Output length limit a * source length + b subwords (fairseq's --max-len-b).") var maxLenB = 10
+    @Option(help: "Longest input sentence, in subwords: decoding re-runs the decoder over the whole prefix at every step (no incremental state), so time grows with the cube of the length; longer input lines are an error naming the line.")
+    var maxSourceLength = 256
     @Option(help: "OpenBLAS threads.") var threads = 2
 
     func validate() throws {
+        if data != nil && input != nil { throw ValidationError("--input and --data both name the sentences to translate; give one") }
+        if data == nil && (split != nil || src != nil) { throw ValidationError("--split and --src go with --data") }
         try OptionRanges.whole("beam", beam, 1...1024)
         try OptionRanges.number("lenpen", lenpen, 0...10, "a length penalty in [0, 10]")
         try OptionRanges.whole("batch", batch, 1...65536)
+        try OptionRanges.number("max-len-a", maxLenA, 0...100, "a factor in [0, 100]")
+        try OptionRanges.whole("max-len-b", maxLenB, 1...100_000)
+        try OptionRanges.whole("max-source-length", maxSourceLength, 1...100_000)
         try OptionRanges.threads(threads)
     }
 
@@ -43,10 +52,13 @@ struct TranslateCommand: ParsableCommand {
         do { model = try record.model.build() } catch { throw CLIError("\(checkpoint): \(error)") }
         try record.restore(directory: directory, into: model.parameters, optimizer: Adam(learningRate: 0))
         var lines: [String]
+        var place = "standard input"
         if let data {
             guard let split, let src else { throw ValidationError("--data needs --split and --src") }
-            lines = try CorpusReader.readLines(try CorpusReader.path(directory: data, split: split, language: src))
+            place = try CorpusReader.path(directory: data, split: split, language: src)
+            lines = try CorpusReader.readLines(place)
         } else if let input {
+            place = input
             lines = try CorpusReader.readLines(input)
         } else {
             let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -57,9 +69,16 @@ struct TranslateCommand: ParsableCommand {
         options.beam = beam
         options.lengthPenalty = lenpen
         options.batchSize = batch
-        let outputs = BeamSearch.translate(model, sources: lines.map { vocabulary.encode($0) }, options: options)
+        options.maxLengthA = maxLenA
+        options.maxLengthB = maxLenB
+        let sources = lines.map { vocabulary.encode($0) }
+        if let long = sources.firstIndex(where: { $0.count > maxSourceLength }) {
+            throw CLIError("\(place): line \(long + 1) has \(sources[long].count) subwords, "
+                           + "more than --max-source-length \(maxSourceLength); split the sentence or raise the limit")
+        }
+        let outputs = BeamSearch.translate(model, sources: sources, options: options)
         let translated = outputs.map { vocabulary.decode($0) }.joined(separator: "\n") + (outputs.isEmpty ? "" : "\n")
-        if let output {
+        if let output, output != "-" {
             try AtomicWrite.write(Data(translated.utf8), to: output)
         } else {
             print(translated, terminator: "")

@@ -29,7 +29,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Sentences in the synthetic batches.") var batch = 3
     @Option(help: "Inject a deliberate fault (to see the verifier catch it): \(InjectedFaults.named.map(\.0).joined(separator: ", ")).")
     var fault: [String] = []
-    @Option(name: .customLong("json"), help: "Write the report as JSON to this path.") var jsonPath: String?
+    @Option(name: .customLong("json"), help: "Write the report as JSON to this path (-: standard output).") var jsonPath: String?
     @Option(help: "Float32 depth sweep, e.g. 2,4,8,16,32: prints reconstruction vs hybrid error growth (a measurement: exits 0).")
     var depthSweep: String?
     @Option(help: "Hybrid interval of the depth sweep.") var hybridEvery = 4
