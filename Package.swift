@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Translation", targets: ["Translation"]),
         .library(name: "Search", targets: ["Search"]),
         .library(name: "Verifier", targets: ["Verifier"]),
+        .library(name: "RunFiles", targets: ["RunFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,10 +65,15 @@ let package = Package(
             name: "Verifier",
             dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
+        // The files a run reads (model configs, probes) and their JSON reader.
+        .target(
+            name: "RunFiles",
+            dependencies: ["TensorCore", "Ops", "Reversible"]
+        ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,3 +87,16 @@ let package = Package(
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]
 )
+
+// libFuzzer entry points for every reader of untrusted input (scripts/fuzz). Declared only
+// when REVSEARCH_FUZZ is set: the target has no main of its own (libFuzzer supplies it under
+// -sanitize=fuzzer), so an ordinary build must not try to link it.
+if Context.environment["REVSEARCH_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "revsearch-fuzz",
+        dependencies: ["TensorCore", "Reversible", "Translation", "Search", "RunFiles"],
+        path: "Fuzz",
+        // ld.gold fails on libFuzzer's objects (an internal error in its DWARF reader); lld links them.
+        linkerSettings: [.unsafeFlags(["-use-ld=lld"])]
+    ))
+}

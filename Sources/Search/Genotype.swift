@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import Reversible
 import TensorCore
 
@@ -109,5 +110,33 @@ public struct Genotype: Codable, Sendable, Equatable {
             }
         }
         return genotype
+    }
+
+    /// What makes the genotype unbuildable, each problem under its JSON field.
+    public func problems(registry: OpRegistry) -> [String] {
+        var problems: [String] = []
+        let n = splits, d = modelWidth
+        if n < 2 || n > 64 {
+            problems.append("splits: must be in 2...64, found \(n)")
+        } else if d < 1 || d % n != 0 || d % (n + 1) != 0 {
+            problems.append("model_width: \(d) must divide by splits (\(n)) and splits + 1 (\(n + 1))")
+        }
+        if blockLayers < 1 || blockLayers > SizeLimits.depth { problems.append("block_layers: must be in 1...\(SizeLimits.depth), found \(blockLayers)") }
+        if d > SizeLimits.dimension { problems.append("model_width: must be at most \(SizeLimits.dimension), found \(d)") }
+        if embeddingWidth < 1 || embeddingWidth > SizeLimits.dimension { problems.append("embedding_width: must be in 1...\(SizeLimits.dimension), found \(embeddingWidth)") }
+        for (field, layers) in [("encoder", encoder), ("decoder", decoder)] {
+            for (i, nodes) in layers.enumerated() {
+                for (k, op) in nodes.enumerated() {
+                    guard let entry = registry.entries[op] else {
+                        problems.append("\(field)[\(i)][\(k)]: unknown op '\(op)'; registered: \(registry.names.joined(separator: ", "))")
+                        continue
+                    }
+                    if field == "encoder" && entry.decoderOnly {
+                        problems.append("\(field)[\(i)][\(k)]: '\(op)' is decoder-only (it attends to the encoder output)")
+                    }
+                }
+            }
+        }
+        return problems
     }
 }

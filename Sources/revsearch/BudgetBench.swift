@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Profiler
+import RunFiles
 import TensorCore
 
 /// `revsearch bench budget`: the paper's headline at our scale — the largest hidden size d

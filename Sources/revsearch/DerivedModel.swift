@@ -13,7 +13,7 @@ enum DerivedModel {
     /// Reads the genotype and checks it can be built with `heads` attention heads.
     static func load(_ path: String, heads: Int, registry: OpRegistry = .standard) throws -> Genotype {
         let genotype = try Genotype.load(path)
-        let problems = self.problems(genotype, registry: registry)
+        let problems = genotype.problems(registry: registry)
         guard problems.isEmpty else { throw CLIError("\(path): invalid genotype:\n  " + problems.joined(separator: "\n  ")) }
         let n = genotype.splits, d = genotype.modelWidth
         guard heads >= 1, (d / n) % heads == 0, (d / (n + 1)) % heads == 0 else {
@@ -33,31 +33,5 @@ enum DerivedModel {
         let problems = config.validate(registry: registry)
         guard problems.isEmpty else { throw ValidationError("\(path) with these options: " + problems.joined(separator: "; ")) }
         return ReversibleSetup(config: config, backprop: backprop, genotype: path)
-    }
-
-    /// What makes the genotype unbuildable, each problem under its JSON field.
-    static func problems(_ genotype: Genotype, registry: OpRegistry) -> [String] {
-        var problems: [String] = []
-        let n = genotype.splits, d = genotype.modelWidth
-        if n < 2 {
-            problems.append("splits: must be at least 2, found \(n)")
-        } else if d < 1 || d % n != 0 || d % (n + 1) != 0 {
-            problems.append("model_width: \(d) must divide by splits (\(n)) and splits + 1 (\(n + 1))")
-        }
-        if genotype.embeddingWidth < 1 { problems.append("embedding_width: must be positive, found \(genotype.embeddingWidth)") }
-        for (field, layers) in [("encoder", genotype.encoder), ("decoder", genotype.decoder)] {
-            for (i, nodes) in layers.enumerated() {
-                for (k, op) in nodes.enumerated() {
-                    guard let entry = registry.entries[op] else {
-                        problems.append("\(field)[\(i)][\(k)]: unknown op '\(op)'; registered: \(registry.names.joined(separator: ", "))")
-                        continue
-                    }
-                    if field == "encoder" && entry.decoderOnly {
-                        problems.append("\(field)[\(i)][\(k)]: '\(op)' is decoder-only (it attends to the encoder output)")
-                    }
-                }
-            }
-        }
-        return problems
     }
 }

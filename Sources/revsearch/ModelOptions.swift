@@ -1,5 +1,6 @@
 import ArgumentParser
 import Reversible
+import RunFiles
 import TensorCore
 
 /// The model and machine options that verify, profile and the benchmarks share.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunFiles
 
 /// `revsearch probe PATH...`: runs declarative probe files (or every *.json in a
 /// directory) and checks their expectations; exit status 1 if any fails.

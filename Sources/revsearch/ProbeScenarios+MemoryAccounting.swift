@@ -1,5 +1,6 @@
 import Foundation
 import Profiler
+import RunFiles
 import TensorCore
 
 extension ProbeScenarios {

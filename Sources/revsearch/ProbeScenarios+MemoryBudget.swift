@@ -1,4 +1,5 @@
 import Foundation
+import RunFiles
 
 extension ProbeScenarios {
     /// `revsearch search --memory-budget` at the edge, in child processes (going over ends

@@ -1,5 +1,6 @@
 import Foundation
 import Reversible
+import RunFiles
 import Search
 import TensorCore
 import Translation

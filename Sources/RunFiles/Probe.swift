@@ -7,20 +7,20 @@ import Foundation
 ///       "parameters": { ... },
 ///       "expect": [ { "metric": "passed", "equals": true },
 ///                   { "metric": "max_rel_error", "at_most": 1e-3 } ] }
-struct Probe {
-    let file: String
-    let name: String
-    let description: String
-    let scenario: String
-    let parameters: JSONObjectReader
-    let expectations: [Expectation]
+public struct Probe {
+    public let file: String
+    public let name: String
+    public let description: String
+    public let scenario: String
+    public let parameters: JSONObjectReader
+    public let expectations: [Expectation]
 
-    struct Expectation {
-        enum Comparison { case equals(Double), atMost(Double), atLeast(Double) }
-        let metric: String
-        let comparison: Comparison
+    public struct Expectation {
+        public enum Comparison { case equals(Double), atMost(Double), atLeast(Double) }
+        public let metric: String
+        public let comparison: Comparison
 
-        func holds(_ value: Double) -> Bool {
+        public func holds(_ value: Double) -> Bool {
             switch comparison {
             case .equals(let x): value == x
             case .atMost(let x): value <= x
@@ -28,7 +28,7 @@ struct Probe {
             }
         }
 
-        var text: String {
+        public var text: String {
             switch comparison {
             case .equals(let x): "\(metric) == \(x)"
             case .atMost(let x): "\(metric) <= \(x)"
@@ -37,9 +37,9 @@ struct Probe {
         }
     }
 
-    init(file: String) throws {
+    public init(file: String) throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError("\(file): cannot read the probe file")
+            throw FileFormatError("\(file): cannot read the probe file")
         }
         var root = try JSONObjectReader(JSONValue.parse(data, file: file), file: file)
         self.file = file
@@ -59,7 +59,7 @@ struct Probe {
             if let x = try e.number("at_least") { comparisons.append(.atLeast(x)) }
             try e.finish()
             guard comparisons.count == 1 else {
-                throw CLIError("\(file): field 'expect[\(i)]': expected exactly one of equals (boolean), at_most, at_least")
+                throw FileFormatError("\(file): field 'expect[\(i)]': expected exactly one of equals (boolean), at_most, at_least")
             }
             return Expectation(metric: metric, comparison: comparisons[0])
         }

@@ -11,8 +11,8 @@ import TensorCore
 ///
 /// `depth` sets encoder and decoder layers alike; `encoder_layers` / `decoder_layers` set
 /// them apart; `ops` sets both op lists; `encoder_ops` / `decoder_ops` set one.
-enum ModelConfigFile {
-    static let presets: [String: ModelConfig] = [
+public enum ModelConfigFile {
+    public static let presets: [String: ModelConfig] = [
         // The search super-network of the paper's default: every op mixed at every node,
         // encoder 2 splits, decoder 3, d = 240 (240 = 2 x 120 = 3 x 80).
         "search": ModelConfig(sourceVocabulary: 64, targetVocabulary: 64, embeddingWidth: 32, modelWidth: 240, splits: 2,
@@ -22,16 +22,16 @@ enum ModelConfigFile {
                             encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, dropout: 0.1, dtype: .float64),
     ]
 
-    static func preset(_ name: String) throws -> ModelConfig {
+    public static func preset(_ name: String) throws -> ModelConfig {
         guard let config = presets[name] else {
-            throw CLIError("unknown preset '\(name)'; presets: \(presets.keys.sorted().joined(separator: ", "))")
+            throw FileFormatError("unknown preset '\(name)'; presets: \(presets.keys.sorted().joined(separator: ", "))")
         }
         return config
     }
 
     /// Reads `path` over `base`; errors name the file and the field.
-    static func load(_ path: String, over base: ModelConfig) throws -> ModelConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the model config") }
+    public static func load(_ path: String, over base: ModelConfig) throws -> ModelConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileFormatError("\(path): cannot read the model config") }
         var reader = try JSONObjectReader(JSONValue.parse(data, file: path), file: path)
         var config = base
         if let n = try reader.int("n", in: 2...64) { config.splits = n }
@@ -57,7 +57,7 @@ enum ModelConfigFile {
         if let seed = try reader.int("seed", in: 0...Int.max) { config.seed = UInt64(seed) }
         try reader.finish()
         let problems = config.validate(registry: .standard)
-        if !problems.isEmpty { throw CLIError("\(path): invalid model config:\n  " + problems.joined(separator: "\n  ")) }
+        if !problems.isEmpty { throw FileFormatError("\(path): invalid model config:\n  " + problems.joined(separator: "\n  ")) }
         return config
     }
 }
