@@ -5,6 +5,7 @@ import Profiler
 import Reversible
 import Search
 import TensorCore
+import Translation
 
 /// `revsearch search`: DARTS over the reversible super-network on a parallel corpus, with
 /// the memory profiler, the verifier and a memory budget attachable, atomic checkpoints,
@@ -19,35 +20,39 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Source language.") var src: String
     @Option(help: "Target language.") var tgt: String
     @Option(help: "Run directory: vocabulary, checkpoint, logs, genotype, report.") var out: String
-    @Option(help: "Alpha gradient: 1 (first order) or 2 (DARTS' unrolled second order).") var order = 1
-    @Option(help: "Backprop: reconstruction, full or hybrid:K.") var mode = "reconstruction"
+    // The options that shape the model and the search are optional so that a resumed run
+    // can tell one given (which must match the checkpoint) from one left at its default.
+    @Option(help: "Alpha gradient: 1 (first order) or 2 (DARTS' unrolled second order) (default 1).") var order: Int?
+    @Option(help: "Backprop: reconstruction, full or hybrid:K (default reconstruction).") var mode: String?
     @Flag(help: "Record every step's peak memory per layer with the memory profiler.") var profile = false
     @Option(help: "Every N steps, verify reconstruction against full-storage gradients on the current batch and weights (0: never); the check runs a full-storage step, which needs full storage's memory.") var verifyEvery = 0
     @Option(help: "Cap on live tensor memory (e.g. 2GiB, 512MiB); going over stops the run with an error naming the layer.") var memoryBudget: String?
     @Flag(help: "Continue RUN from its checkpoint exactly where it stopped.") var resume = false
-    @Option(help: "Hidden size d (must divide by n and n + 1; each split by the heads).") var d = 240
-    @Option(help: "Factorised embedding width e.") var e = 64
-    @Option(help: "n: encoder splits (decoder n + 1, the last fixed to cross_attn).") var splits = 2
-    @Option(help: "s: searched layers in the encoder and in the decoder each.") var layers = 2
-    @Option(help: "Attention heads (and dynamic-convolution heads) per split.") var heads = 4
-    @Option(help: "Pooling of a node's inputs: max or mean.") var pooling = "max"
-    @Option(help: "Dropout.") var dropout = 0.1
-    @Option(help: "Tokens per batch (sentences x longest side), each half.") var maxTokens = 2048
+    @Option(help: "Hidden size d (must divide by n and n + 1; each split by the heads) (default 240).") var d: Int?
+    @Option(help: "Factorised embedding width e (default 64).") var e: Int?
+    @Option(help: "n: encoder splits (decoder n + 1, the last fixed to cross_attn) (default 2).") var splits: Int?
+    @Option(help: "s: searched layers in the encoder and in the decoder each (default 2).") var layers: Int?
+    @Option(help: "Attention heads (and dynamic-convolution heads) per split (default 4).") var heads: Int?
+    @Option(help: "Pooling of a node's inputs: max or mean (default max).") var pooling: String?
+    @Option(help: "Dropout (default 0.1).") var dropout: Double?
+    @Option(help: "Tokens per batch (sentences x longest side), each half (default 2048).") var maxTokens: Int?
     @Option(help: "Stop after this many search steps (one alpha and one theta update each).") var maxSteps = 1000
     @Option(help: "Stop after this many minutes (0: no limit).") var maxMinutes = 0.0
     @Option(help: "Checkpoint every N steps.") var checkpointEvery = 100
-    @Option(help: "Theta's peak learning rate.") var lr = 1e-3
-    @Option(help: "Theta's warm-up steps.") var warmup = 400
-    @Option(help: "Alpha's learning rate (fixed).") var alphaLr = 3e-4
+    @Option(help: "Theta's peak learning rate (default 1e-3).") var lr: Double?
+    @Option(help: "Theta's warm-up steps (default 400).") var warmup: Int?
+    @Option(help: "Alpha's learning rate, fixed (default 3e-4).") var alphaLr: Double?
     @Option(help: "BPE merges to learn when the run has no vocabulary yet.") var merges = 8000
     @Option(help: "Use this vocabulary file instead of learning one.") var vocab: String?
-    @Option(help: "Seed of the weights, the halves, the data order and dropout.") var seed: UInt64 = 1
+    @Option(help: "Seed of the weights, the halves, the data order and dropout (default 1).") var seed: UInt64?
     @Option(help: "OpenBLAS threads.") var threads = 2
     @Option(help: "Inject a deliberate fault into the super-network, to watch --verify-every stop the run: \(InjectedFaults.named.map(\.0).joined(separator: ", ")).")
     var fault: [String] = []
 
     func validate() throws {
         try OptionRanges.whole("order", order, 1...2)
+        if let mode, BackpropMode(mode) == nil { throw ValidationError("--mode: expected reconstruction, full or hybrid:K, found \"\(mode)\"") }
+        if let pooling, Pooling(rawValue: pooling) == nil { throw ValidationError("--pooling: expected max or mean, found \"\(pooling)\"") }
         try OptionRanges.steps("verify-every", verifyEvery, from: 0)
         try OptionRanges.width("d", d)
         try OptionRanges.width("e", e)
@@ -55,20 +60,19 @@ struct SearchCommand: ParsableCommand {
         try OptionRanges.layers("layers", layers)
         try OptionRanges.width("heads", heads)
         try OptionRanges.dropout(dropout)
-        try OptionRanges.tokens("max-tokens", maxTokens)
+        if let maxTokens { try OptionRanges.tokens("max-tokens", maxTokens) }
         try OptionRanges.steps("max-steps", maxSteps)
         try OptionRanges.minutes(maxMinutes)
         try OptionRanges.steps("checkpoint-every", checkpointEvery)
-        try OptionRanges.rate("lr", lr)
-        try OptionRanges.steps("warmup", warmup, from: 0)
-        try OptionRanges.rate("alpha-lr", alphaLr)
+        if let lr { try OptionRanges.rate("lr", lr) }
+        if let warmup { try OptionRanges.steps("warmup", warmup, from: 0) }
+        if let alphaLr { try OptionRanges.rate("alpha-lr", alphaLr) }
         try OptionRanges.merges(merges)
         try OptionRanges.threads(threads)
     }
 
     func settings() throws -> SearchRun.Settings {
-        guard BackpropMode(mode) != nil else { throw ValidationError("--mode: expected reconstruction, full or hybrid:K, found \"\(mode)\"") }
-        guard let pool = Pooling(rawValue: pooling) else { throw ValidationError("--pooling: expected max or mean, found \"\(pooling)\"") }
+        if resume { try checkResumeOptions() }
         var s = SearchRun.Settings(data: data, source: src, target: tgt, out: out)
         if let memoryBudget {
             guard let bytes = MemoryBudget.parseSize(memoryBudget) else {
@@ -76,17 +80,18 @@ struct SearchCommand: ParsableCommand {
             }
             s.memoryBudget = bytes
         }
-        s.model = ModelConfig(embeddingWidth: e, modelWidth: d, splits: splits, encoderLayers: layers, decoderLayers: layers, heads: heads,
-                              pooling: pool, dropout: dropout, seed: seed)
+        let depth = layers ?? 2
+        s.model = ModelConfig(embeddingWidth: e ?? 64, modelWidth: d ?? 240, splits: splits ?? 2, encoderLayers: depth, decoderLayers: depth,
+                              heads: heads ?? 4, pooling: pooling.flatMap(Pooling.init(rawValue:)) ?? .max, dropout: dropout ?? 0.1, seed: seed ?? 1)
         let problems = s.model.validate(registry: .standard)
         guard problems.isEmpty else { throw ValidationError("the super-network cannot be built:\n  " + problems.joined(separator: "\n  ")) }
         s.search.order = order == 2 ? .second : .first
-        s.search.mode = mode
-        s.search.maxTokens = maxTokens
-        s.search.thetaPeakLearningRate = lr
-        s.search.thetaWarmup = warmup
-        s.search.alphaLearningRate = alphaLr
-        s.search.seed = seed
+        s.search.mode = mode ?? "reconstruction"
+        s.search.maxTokens = maxTokens ?? 2048
+        s.search.thetaPeakLearningRate = lr ?? 1e-3
+        s.search.thetaWarmup = warmup ?? 400
+        s.search.alphaLearningRate = alphaLr ?? 3e-4
+        s.search.seed = seed ?? 1
         s.merges = merges
         s.vocabulary = vocab
         s.maxSteps = maxSteps
@@ -102,6 +107,33 @@ struct SearchCommand: ParsableCommand {
             s.faults.insert(match.1)
         }
         return s
+    }
+
+    /// A resumed search keeps the model, options and vocabulary of its checkpoint: an option
+    /// given again must match them, or the resume is refused naming what differs (instead
+    /// of being silently ignored).
+    func checkResumeOptions() throws {
+        let path = SearchPaths(run: out).checkpoint
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let record = try SearchCheckpoint.load(path)
+        let m = record.model, o = record.options
+        let given: [(String, String?, String)] = [
+            ("d", d.map(String.init), String(m.modelWidth)), ("e", e.map(String.init), String(m.embeddingWidth)),
+            ("splits", splits.map(String.init), String(m.splits)), ("layers", layers.map(String.init), String(m.encoderLayers)),
+            ("heads", heads.map(String.init), String(m.heads)), ("pooling", pooling, m.pooling.rawValue),
+            ("dropout", dropout.map { "\($0)" }, "\(m.dropout)"), ("seed", seed.map(String.init), String(o.seed)),
+            ("order", order.map(String.init), String(o.order.rawValue)), ("mode", mode, o.mode),
+            ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),
+            ("warmup", warmup.map(String.init), String(o.thetaWarmup)), ("alpha-lr", alphaLr.map { "\($0)" }, "\(o.alphaLearningRate)"),
+        ]
+        let differing = given.compactMap { option, value, recorded in value.flatMap { $0 == recorded ? nil : "--\(option) \($0) (the run has \(recorded))" } }
+        if let vocab, let runs = try CorpusFingerprint.file("\(out)/vocab.json"), try CorpusFingerprint.file(vocab) != runs {
+            throw CLIError("\(vocab): --resume with a vocabulary other than the run's \(out)/vocab.json; drop --vocab to continue the run")
+        }
+        guard differing.isEmpty else {
+            throw CLIError("\(path): a resumed search keeps its model and options, but " + differing.joined(separator: ", ")
+                           + "; drop these options to continue the run, or start a new one with another --out")
+        }
     }
 
     func run() throws {

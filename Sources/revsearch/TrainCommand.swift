@@ -44,16 +44,18 @@ struct TrainCommand: ParsableCommand {
     var backprop: String?
     @Option(help: "Hidden size d of the baseline (default 256); a genotype model takes d from its genotype.") var d: Int?
     @Option(help: "Encoder and decoder layers each (default 3 for the baseline; 6 for a genotype model).") var layers: Int?
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(help: "Dropout (0.2 suits a corpus the size of Multi30k).") var dropout = 0.2
-    @Option(help: "Tokens per batch (sentences x longest side).") var maxTokens = 4096
-    @Option(help: "Peak learning rate.") var lr = 1e-3
-    @Option(help: "Warm-up steps.") var warmup = 800
+    // Options that shape the model or the optimisation are optional so that a resumed run
+    // can tell one given (which must match the checkpoint) from one left at its default.
+    @Option(help: "Attention heads (default 4).") var heads: Int?
+    @Option(help: "Dropout (default 0.2, which suits a corpus the size of Multi30k).") var dropout: Double?
+    @Option(help: "Tokens per batch, sentences x longest side (default 4096).") var maxTokens: Int?
+    @Option(help: "Peak learning rate (default 1e-3).") var lr: Double?
+    @Option(help: "Warm-up steps (default 800).") var warmup: Int?
     @Option(help: "Stop after this many updates.") var maxSteps = 100_000
     @Option(help: "Stop after this many minutes (0: no limit).") var maxMinutes = 0.0
     @Option(help: "Validate every N updates.") var validateEvery = 500
     @Option(help: "Checkpoint every N updates.") var checkpointEvery = 500
-    @Option(help: "Seed of the weights, data order and dropout.") var seed: UInt64 = 1
+    @Option(help: "Seed of the weights, data order and dropout (default 1).") var seed: UInt64?
     @Flag(help: "Continue from RUN/checkpoint.json exactly where it stopped.") var resume = false
     @Option(help: "Attach the memory profiler to every N-th step and write its figures to this directory.") var profile: String?
     @Option(help: "With --profile: which steps (every N-th).") var profileEvery = 100
@@ -65,17 +67,17 @@ struct TrainCommand: ParsableCommand {
         try OptionRanges.layers("layers", layers)
         try OptionRanges.width("heads", heads)
         try OptionRanges.dropout(dropout)
-        try OptionRanges.tokens("max-tokens", maxTokens)
-        try OptionRanges.rate("lr", lr)
-        try OptionRanges.steps("warmup", warmup, from: 0)
+        if let maxTokens { try OptionRanges.tokens("max-tokens", maxTokens) }
+        if let lr { try OptionRanges.rate("lr", lr) }
+        if let warmup { try OptionRanges.steps("warmup", warmup, from: 0) }
         try OptionRanges.steps("max-steps", maxSteps)
         try OptionRanges.minutes(maxMinutes)
         try OptionRanges.steps("validate-every", validateEvery)
         try OptionRanges.steps("checkpoint-every", checkpointEvery)
         try OptionRanges.steps("profile-every", profileEvery)
         try OptionRanges.threads(threads)
-        if genotype == nil && !resume && (d ?? 256) % heads != 0 {
-            throw ValidationError("--heads \(heads): must divide the baseline's width d = \(d ?? 256)")
+        if genotype == nil && !resume && (d ?? 256) % (heads ?? 4) != 0 {
+            throw ValidationError("--heads \(heads ?? 4): must divide the baseline's width d = \(d ?? 256)")
         }
         if let backprop, BackpropMode(backprop) == nil {
             throw ValidationError("--backprop: unknown mode '\(backprop)' (expected full, reconstruction or hybrid:K)")
@@ -90,7 +92,7 @@ struct TrainCommand: ParsableCommand {
         BLAS.threads = threads
         let start = Date()
         // A bad genotype fails before the corpus is read and the vocabulary learned.
-        let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads) }
+        let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads ?? 4) }
         let directory = try RunDirectory(out, kind: "training", checkpointName: "checkpoint", resume: resume)
         // The directory's lock is held until the run has written its last file, whichever way it ends.
         defer { withExtendedLifetime(directory) {} }
@@ -99,14 +101,14 @@ struct TrainCommand: ParsableCommand {
         let corpus = CorpusFingerprint.pairs(train)
         let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, merges: merges, resuming: resume)
         var options = TrainingOptions()
-        options.maxTokens = maxTokens
-        options.peakLearningRate = lr
-        options.warmupSteps = warmup
+        options.maxTokens = maxTokens ?? 4096
+        options.peakLearningRate = lr ?? 1e-3
+        options.warmupSteps = warmup ?? 800
         options.maxSteps = maxSteps
         options.maxMinutes = maxMinutes
         options.validateEvery = validateEvery
         options.checkpointEvery = checkpointEvery
-        options.seed = seed
+        options.seed = seed ?? 1
         let checkpointPath = "\(out)/checkpoint.json"
         var checkpoint: Checkpoint?
         if resume {
@@ -114,9 +116,13 @@ struct TrainCommand: ParsableCommand {
             if let recorded = record.corpusSHA256, recorded != corpus {
                 throw CLIError("\(data): not the corpus this training was started on (the training pairs' SHA-256 differs from the one \(checkpointPath) records)")
             }
+            try checkResumeOptions(record, path: checkpointPath)
+            // The schedule of stops, checks and checkpoints is the command line's; the rest the run's.
             options = record.options
             options.maxSteps = maxSteps
             options.maxMinutes = maxMinutes
+            options.validateEvery = validateEvery
+            options.checkpointEvery = checkpointEvery
             checkpoint = record
         }
         directory.sweep(keeping: checkpoint?.weights)
@@ -199,11 +205,36 @@ struct TrainCommand: ParsableCommand {
             return .reversible(setup)
         }
         if let derived, let genotype {
-            return .reversible(try DerivedModel.setup(derived, path: genotype, layers: layers ?? 6, heads: heads, dropout: dropout,
-                                                      vocabulary: vocabulary, seed: seed, backprop: mode ?? .full))
+            return .reversible(try DerivedModel.setup(derived, path: genotype, layers: layers ?? 6, heads: heads ?? 4, dropout: dropout ?? 0.2,
+                                                      vocabulary: vocabulary, seed: seed ?? 1, backprop: mode ?? .full))
         }
         return .baseline(.init(vocabulary: vocabulary, modelWidth: d ?? 256, encoderLayers: layers ?? 3, decoderLayers: layers ?? 3,
-                               heads: heads, dropout: dropout, seed: seed))
+                               heads: heads ?? 4, dropout: dropout ?? 0.2, seed: seed ?? 1))
+    }
+
+    /// A resumed training keeps the model and optimisation of its checkpoint: an option given
+    /// again must match them, or the resume is refused naming what differs.
+    func checkResumeOptions(_ record: Checkpoint, path: String) throws {
+        if let genotype { throw CLIError("\(path): --genotype \(genotype) with --resume: the run keeps the model it was started with; drop --genotype") }
+        let o = record.options
+        var given: [(String, String?, String)] = [
+            ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.peakLearningRate)"),
+            ("warmup", warmup.map(String.init), String(o.warmupSteps)), ("seed", seed.map(String.init), String(o.seed)),
+        ]
+        switch record.model {
+        case .baseline(let c):
+            given += [("d", d.map(String.init), String(c.modelWidth)), ("layers", layers.map(String.init), String(c.encoderLayers)),
+                      ("heads", heads.map(String.init), String(c.heads)), ("dropout", dropout.map { "\($0)" }, "\(c.dropout)")]
+        case .reversible(let setup):
+            let c = setup.config
+            given += [("d", d.map(String.init), String(c.modelWidth)), ("layers", layers.map(String.init), String(c.encoderLayers)),
+                      ("heads", heads.map(String.init), String(c.heads)), ("dropout", dropout.map { "\($0)" }, "\(c.dropout)")]
+        }
+        let differing = given.compactMap { option, value, recorded in value.flatMap { $0 == recorded ? nil : "--\(option) \($0) (the run has \(recorded))" } }
+        guard differing.isEmpty else {
+            throw CLIError("\(path): a resumed training keeps its model and options, but " + differing.joined(separator: ", ")
+                           + "; drop these options to continue the run, or start a new one with another --out")
+        }
     }
 
     /// Commits a checkpoint recording the training corpus's fingerprint.

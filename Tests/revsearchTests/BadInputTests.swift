@@ -92,4 +92,27 @@ import Testing
         ])
         #expect(try String(contentsOf: other.appendingPathComponent("notes.txt"), encoding: .utf8) == "mine")
     }
+
+    /// `--resume` with options, a vocabulary or a corpus other than the run's is refused
+    /// naming what differs, not silently ignored or used.
+    @Test func resumeRefusesWhatDiffersFromTheRun() throws {
+        let data = try SearchCommandTests.corpus(), root = try temporaryDirectory()
+        let out = root.appendingPathComponent("run").path
+        let first = try revsearch(arguments: ["search", "--data", data.path, "--out", out, "--max-steps", "1"] + SearchCommandTests.tiny)
+        #expect(first.status == 0, "\(first.stderr)")
+        let other = root.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        for language in ["en", "de"] {
+            let text = try String(contentsOf: data.appendingPathComponent("train.\(language)"), encoding: .utf8)
+            try text.replacingOccurrences(of: "dog", with: "cat").write(to: other.appendingPathComponent("train.\(language)"), atomically: true, encoding: .utf8)
+        }
+        let resume = ["search", "--out", out, "--max-steps", "2", "--resume"]
+        try Self.check([
+            Case(arguments: resume + ["--data", data.path] + SearchCommandTests.tiny.map { $0 == "24" ? "48" : $0 }, status: 2,
+                 message: "a resumed search keeps its model and options, but --d 48 (the run has 24)"),
+            Case(arguments: resume + ["--data", other.path, "--src", "en", "--tgt", "de"], status: 2, message: "not the corpus this search was started on"),
+        ])
+        let again = try revsearch(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de"])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
 }
