@@ -117,7 +117,7 @@ struct SearchCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let record = try SearchCheckpoint.load(path)
         let m = record.model, o = record.options
-        let given: [(String, String?, String)] = [
+        let given: [(option: String, value: String?, recorded: String)] = [
             ("d", d.map(String.init), String(m.modelWidth)), ("e", e.map(String.init), String(m.embeddingWidth)),
             ("splits", splits.map(String.init), String(m.splits)), ("layers", layers.map(String.init), String(m.encoderLayers)),
             ("heads", heads.map(String.init), String(m.heads)), ("pooling", pooling, m.pooling.rawValue),
@@ -126,14 +126,10 @@ struct SearchCommand: ParsableCommand {
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.thetaWarmup)), ("alpha-lr", alphaLr.map { "\($0)" }, "\(o.alphaLearningRate)"),
         ]
-        let differing = given.compactMap { option, value, recorded in value.flatMap { $0 == recorded ? nil : "--\(option) \($0) (the run has \(recorded))" } }
         if let vocab, let runs = try CorpusFingerprint.file("\(out)/vocab.json"), try CorpusFingerprint.file(vocab) != runs {
             throw CLIError("\(vocab): --resume with a vocabulary other than the run's \(out)/vocab.json; drop --vocab to continue the run")
         }
-        guard differing.isEmpty else {
-            throw CLIError("\(path): a resumed search keeps its model and options, but " + differing.joined(separator: ", ")
-                           + "; drop these options to continue the run, or start a new one with another --out")
-        }
+        try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "search")
     }
 
     func run() throws {

@@ -217,7 +217,7 @@ struct TrainCommand: ParsableCommand {
     func checkResumeOptions(_ record: Checkpoint, path: String) throws {
         if let genotype { throw CLIError("\(path): --genotype \(genotype) with --resume: the run keeps the model it was started with; drop --genotype") }
         let o = record.options
-        var given: [(String, String?, String)] = [
+        var given: [(option: String, value: String?, recorded: String)] = [
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.peakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.warmupSteps)), ("seed", seed.map(String.init), String(o.seed)),
         ]
@@ -230,11 +230,7 @@ struct TrainCommand: ParsableCommand {
             given += [("d", d.map(String.init), String(c.modelWidth)), ("layers", layers.map(String.init), String(c.encoderLayers)),
                       ("heads", heads.map(String.init), String(c.heads)), ("dropout", dropout.map { "\($0)" }, "\(c.dropout)")]
         }
-        let differing = given.compactMap { option, value, recorded in value.flatMap { $0 == recorded ? nil : "--\(option) \($0) (the run has \(recorded))" } }
-        guard differing.isEmpty else {
-            throw CLIError("\(path): a resumed training keeps its model and options, but " + differing.joined(separator: ", ")
-                           + "; drop these options to continue the run, or start a new one with another --out")
-        }
+        try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "training")
     }
 
     /// Commits a checkpoint recording the training corpus's fingerprint.
