@@ -1,3 +1,5 @@
+import Translation
+
 /// What a resumed run was given again, against what its checkpoint recorded: each option
 /// given with another value is named in one refusal, so a resume never silently ignores
 /// (or silently applies) a different model or optimisation.
@@ -11,5 +13,11 @@ enum ResumeOptions {
             throw CLIError("\(path): a resumed \(kind) keeps its model and options, but " + differing.joined(separator: ", ")
                            + "; drop these options to continue the run, or start a new one with another --out")
         }
+    }
+
+    /// `--vocab` on a resume must be the run's own vocabulary, byte for byte.
+    static func refuseOtherVocabulary(_ vocab: String?, run: String) throws {
+        guard let vocab, let runs = try CorpusFingerprint.file("\(run)/vocab.json"), try CorpusFingerprint.file(vocab) != runs else { return }
+        throw CLIError("\(vocab): --resume with a vocabulary other than the run's \(run)/vocab.json; drop --vocab to continue the run")
     }
 }

@@ -126,9 +126,7 @@ struct SearchCommand: ParsableCommand {
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.thetaWarmup)), ("alpha-lr", alphaLr.map { "\($0)" }, "\(o.alphaLearningRate)"),
         ]
-        if let vocab, let runs = try CorpusFingerprint.file("\(out)/vocab.json"), try CorpusFingerprint.file(vocab) != runs {
-            throw CLIError("\(vocab): --resume with a vocabulary other than the run's \(out)/vocab.json; drop --vocab to continue the run")
-        }
+        try ResumeOptions.refuseOtherVocabulary(vocab, run: out)
         try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "search")
     }
 

@@ -39,6 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Target language.") var tgt: String
     @Option(help: "Run directory: vocabulary, checkpoints, logs.") var out: String
     @Option(help: "BPE merges to learn when the run has no vocabulary yet.") var merges = 8000
+    @Option(help: "Use this vocabulary file instead of learning one (copied into RUN).") var vocab: String?
     @Option(help: "Genotype JSON of a derived architecture: train that reversible model instead of the baseline.") var genotype: String?
     @Option(help: "Backprop of a genotype model: full (default), reconstruction or hybrid:K. With --resume: replaces the checkpoint's.")
     var backprop: String?
@@ -99,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
         let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
         let corpus = CorpusFingerprint.pairs(train)
-        let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, merges: merges, resuming: resume)
+        let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, given: vocab, merges: merges, resuming: resume)
         var options = TrainingOptions()
         options.maxTokens = maxTokens ?? 4096
         options.peakLearningRate = lr ?? 1e-3
@@ -216,6 +217,7 @@ struct TrainCommand: ParsableCommand {
     /// again must match them, or the resume is refused naming what differs.
     func checkResumeOptions(_ record: Checkpoint, path: String) throws {
         if let genotype { throw CLIError("\(path): --genotype \(genotype) with --resume: the run keeps the model it was started with; drop --genotype") }
+        try ResumeOptions.refuseOtherVocabulary(vocab, run: out)
         let o = record.options
         var given: [(option: String, value: String?, recorded: String)] = [
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.peakLearningRate)"),
