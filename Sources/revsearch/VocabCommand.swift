@@ -31,6 +31,10 @@ struct VocabCommand: ParsableCommand {
         let tokens = sentences.map { bpe.encode($0).count }.reduce(0, +)
         let words = sentences.map { $0.split(separator: " ").count }.reduce(0, +)
         let exact = sentences.filter { bpe.decode(bpe.encode($0)) == $0 }.count
+        guard words > 0 else {
+            print("val: no usable pairs (\(val.skippedEmpty) left out for an empty line); nothing to measure the vocabulary on")
+            return
+        }
         print("val: \(fixed(Double(tokens) / Double(words), 2)) tokens per word; \(exact) of \(sentences.count) sentences decode back exactly")
     }
 }
