@@ -34,27 +34,48 @@ public struct OpRegistry: Sendable {
     }
 
     /// Builds `name` for `spec`, wrapped as LayerNorm(H + o(H)) when the op is parametric.
+    /// The op is first run once on a small probe batch: a plugin whose output does not have
+    /// its input's shape [B, T, c] is an error naming it, not a trap deep in a layer.
     public func make(_ name: String, spec: OpSpec, rng: inout RandomState) throws -> CandidateOp {
         guard let entry = entries[name] else {
             throw OpError.unknownOp(name, known: names)
         }
-        return make(entry, spec: spec, rng: &rng)
+        let op = entry.make(spec, &rng)
+        try Self.checkShape(of: op, name: name, spec: spec)
+        return entry.wrapped ? WrappedOp(op, spec: spec) : op
     }
 
-    /// Builds a registered entry, wrapped when parametric.
+    /// Builds a registered entry, wrapped when parametric (its shape unchecked).
     public func make(_ entry: Entry, spec: OpSpec, rng: inout RandomState) -> CandidateOp {
         let op = entry.make(spec, &rng)
         return entry.wrapped ? WrappedOp(op, spec: spec) : op
+    }
+
+    /// Runs `op` on zeros h [2, 3, c] with a memory [2, 4, d] and all-real masks, recording
+    /// nothing, and compares the output's shape with h's.
+    static func checkShape(of op: CandidateOp, name: String, spec: OpSpec) throws {
+        let (b, t, s) = (2, 3, 4)
+        let h = Tensor(zeros: [b, t, spec.channels], dtype: spec.dtype)
+        let context = OpContext(memory: Tensor(zeros: [b, s, spec.modelWidth], dtype: spec.dtype),
+                                memoryMask: Tensor(zeros: [b, 1, 1, s], dtype: spec.dtype), keyMask: Tensor(zeros: [b, 1, 1, t], dtype: spec.dtype),
+                                positionMask: Tensor(repeating: 1, shape: [b, t, 1], dtype: spec.dtype))
+        let output = Runtime.current.withTape(nil) { op.forward(h, context) }
+        guard output.shape == h.shape, output.dtype == h.dtype else {
+            throw OpError.wrongShape(name, input: h.shape, output: output.shape, dtype: output.dtype == h.dtype ? nil : output.dtype)
+        }
     }
 }
 
 public enum OpError: Error, CustomStringConvertible {
     case unknownOp(String, known: [String])
+    case wrongShape(String, input: [Int], output: [Int], dtype: DType?)
 
     public var description: String {
         switch self {
         case .unknownOp(let name, let known):
             "unknown op '\(name)'; registered ops: \(known.joined(separator: ", "))"
+        case .wrongShape(let name, let input, let output, let dtype):
+            "op '\(name)': given h \(input) it returned \(output)\(dtype.map { " in \($0)" } ?? ""); a candidate op must return its input's shape [B, T, c] and dtype"
         }
     }
 }

@@ -11,7 +11,29 @@ final class ScaledIdentity: CandidateOp {
     func forward(_ h: Tensor, _ context: OpContext) -> Tensor { mul(h, factor) }
 }
 
+/// A plugin with a bug: it returns [B, T, 2c] (its two halves concatenated, never projected back).
+final class DoublingOp: CandidateOp {
+    var parameters: [(name: String, tensor: Tensor)] { [] }
+    func forward(_ h: Tensor, _ context: OpContext) -> Tensor { concat([h, h]) }
+}
+
 @Suite struct OpRegistryTests {
+    /// A wrong plugin is an error naming it and both shapes, at build time, in the registry
+    /// and in a model built from it: never a trap inside a layer.
+    @Test func anOpReturningTheWrongShapeIsAnErrorNamingIt() throws {
+        var registry = OpRegistry.standard
+        registry.register("doubling", wrapped: true) { _, _ in DoublingOp() }
+        var rng = RandomState(seed: 4)
+        let spec = OpSpec(channels: 8, modelWidth: 16, heads: 2, causal: false, dtype: .float32)
+        do { _ = try registry.make("doubling", spec: spec, rng: &rng); Issue.record("built a wrong op") } catch {
+            #expect("\(error)" == "op 'doubling': given h [2, 3, 8] it returned [2, 3, 16]; a candidate op must return its input's shape [B, T, c] and dtype")
+        }
+        var config = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 24, splits: 2,
+                                 encoderLayers: 1, decoderLayers: 1, heads: 2)
+        config.encoderOps = ["conv3", "doubling"]
+        #expect(throws: OpError.self) { _ = try ReversibleTransformer(config, registry: registry) }
+    }
+
     @Test func standardRegistryHoldsTheFourteenOps() {
         let registry = OpRegistry.standard
         #expect(registry.names == ["conv3", "conv5", "conv7", "conv11", "dynconv3", "dynconv7", "dynconv11", "dynconv15",
