@@ -73,6 +73,19 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
         guard readableFormats.contains(checkpoint.format) else {
             throw SearchError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
         }
+        var ranges = RecordRanges()
+        ranges.position(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex)
+        let o = checkpoint.options
+        ranges.whole("options.max_tokens", o.maxTokens, 1...(1 << 24))
+        ranges.number("options.theta_peak_learning_rate", o.thetaPeakLearningRate, Double.leastNonzeroMagnitude...10, "a learning rate in (0, 10]")
+        ranges.whole("options.theta_warmup", o.thetaWarmup, 0...1_000_000_000)
+        ranges.number("options.alpha_learning_rate", o.alphaLearningRate, Double.leastNonzeroMagnitude...10, "a learning rate in (0, 10]")
+        ranges.number("options.alpha_weight_decay", o.alphaWeightDecay, 0...1, "a weight decay in [0, 1]")
+        ranges.number("options.label_smoothing", o.labelSmoothing, 0..<1, "a rate in [0, 1)")
+        ranges.number("options.clip_norm", o.clipNorm, 0...1e12, "a norm in [0, 1e12] (0: no clipping)")
+        ranges.number("options.hessian_step", o.hessianStep, Double.leastNonzeroMagnitude...1e6, "a positive step")
+        if BackpropMode(o.mode) == nil { ranges.add("options.mode: expected reconstruction, full or hybrid:K, found \"\(o.mode)\"") }
+        do { try ranges.check(path, what: "search checkpoint") } catch let error as CheckpointError { throw SearchError(error.description) }
         return checkpoint
     }
 

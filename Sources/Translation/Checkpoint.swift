@@ -64,6 +64,10 @@ public struct Checkpoint: Sendable, ChecksummedRecord {
         guard readableFormats.contains(checkpoint.format) else {
             throw CheckpointError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
         }
+        var ranges = RecordRanges()
+        ranges.position(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex)
+        checkpoint.options.checkRanges(&ranges)
+        try ranges.check(path, what: "checkpoint")
         return checkpoint
     }
 

@@ -32,7 +32,8 @@ public enum CausalityCheck {
             var inputs = (0..<batch.batchSize).map { Array(batch.targetInput[($0 * t)..<($0 * t + batch.targetLengths[$0])]) }
             var changed = false
             for b in 0..<batch.batchSize where p < inputs[b].count {
-                inputs[b][p] = inputs[b][p] == 3 ? 4 : 3
+                // Another id inside the vocabulary (a vocabulary of 4 has one sentence token, 3; EOS, 2, serves then).
+                inputs[b][p] = inputs[b][p] == 3 ? (v > 4 ? 4 : 2) : 3
                 changed = true
             }
             if !changed { continue }

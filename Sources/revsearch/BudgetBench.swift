@@ -52,7 +52,7 @@ struct BudgetBench: ParsableCommand {
         guard let bytes = MemoryBudget.parseSize(budget) else {
             throw ValidationError("--budget: expected a size such as 2GiB, found \"\(budget)\"")
         }
-        let modeList = modes.split(separator: ",").map(String.init)
+        let modeList = try parseModes(modes, option: "--modes").map(\.description)
         print("OpenBLAS core: \(BLAS.coreName), threads \(threads); budget \(budget) (\(bytes) bytes), \(steps) search steps per probe, "
               + "s = \(layers), \(maxTokens) tokens per batch")
         var largest: [String: Int] = [:]

@@ -42,6 +42,7 @@ struct GradCheckCommand: ParsableCommand {
         var only: Set<String>?
         if let ops {
             let names = ops.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.isEmpty else { throw ValidationError("--ops: expected op names (see --list), found \"\(ops)\"") }
             let known = Set(GradCheckReport.opNames)
             if let unknown = names.first(where: { !known.contains($0) }) {
                 throw ValidationError("--ops: unknown op '\(unknown)'; known ops: \(GradCheckReport.opNames.joined(separator: ", "))")

@@ -24,18 +24,22 @@ struct ModelOptions: ParsableArguments {
 
 /// "full,reconstruction,hybrid:2" -> modes; errors name the option.
 func parseModes(_ text: String, option: String) throws -> [BackpropMode] {
-    try text.split(separator: ",").map { part in
+    let modes = try text.split(separator: ",").map { part in
         guard let mode = BackpropMode(String(part)) else {
             throw ValidationError("\(option): unknown mode '\(part)' (expected full, reconstruction or hybrid:K)")
         }
         return mode
     }
+    guard !modes.isEmpty else { throw ValidationError("\(option): expected at least one mode (full, reconstruction or hybrid:K), found \"\(text)\"") }
+    return modes
 }
 
 /// "2,4,8" -> [2, 4, 8], each at least 1; errors name the option.
 func parsePositiveInts(_ text: String, option: String) throws -> [Int] {
-    try text.split(separator: ",").map { part in
+    let values = try text.split(separator: ",").map { part in
         guard let value = Int(part), value >= 1 else { throw ValidationError("\(option): '\(part)' is not a positive whole number") }
         return value
     }
+    guard !values.isEmpty else { throw ValidationError("\(option): expected at least one positive whole number, found \"\(text)\"") }
+    return values
 }

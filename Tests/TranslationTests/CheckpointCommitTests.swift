@@ -97,4 +97,26 @@ import Translation
         try SafeTensors.write(trainer.model.parameters + [("stray", Tensor(zeros: [2], dtype: .float32))], to: file)
         #expect(restoreError().contains("tensor 'stray' is not part of this checkpoint"), "\(restoreError())")
     }
+
+    /// The checksum proves a file is the one written, not that its numbers are sane: a
+    /// record with a negative position or an impossible option is refused at load, naming
+    /// the field, instead of trapping in the batcher on resume.
+    @Test func valuesOutOfRangeAreRefusedAtLoad() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trainer = try committed(after: 1, in: directory)
+        for (field, value) in [("epoch", -1), ("batch_index", -1), ("step", -5), ("max_tokens", 0)] {
+            var record = trainer.checkpoint(vocabulary: "vocab.json", name: "ck")
+            switch field {
+            case "epoch": record.epoch = value
+            case "batch_index": record.batchIndex = value
+            case "step": record.step = value
+            default: record.options.maxTokens = value
+            }
+            try record.save(directory: directory, name: "ck", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
+            do { _ = try Checkpoint.load(directory + "/ck.json"); Issue.record("\(field) \(value) accepted") } catch {
+                #expect("\(error)".contains("\(field): expected a whole number in"), "\(error)")
+            }
+        }
+    }
 }

@@ -39,6 +39,8 @@ import Testing
             Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--beam", "0"], status: 64, message: "--beam: expected a whole number in 1...1024"),
             Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--lenpen", "nan"], status: 64, message: "--lenpen: expected"),
             Case(arguments: ["profile", "--top", "-1"], status: 64, message: "--top"),
+            Case(arguments: ["bench", "step", "--modes", ","], status: 64, message: "--modes: expected at least one mode"),
+            Case(arguments: ["gradcheck", "--ops", ""], status: 64, message: "--ops: expected op names"),
         ])
     }
 
