@@ -41,9 +41,12 @@ enum VerifyReportText {
         }
         if !r.finiteDifferences.isEmpty {
             let failed = r.finiteDifferences.filter { !$0.passed }
+            let unresolved = failed.filter { $0.along == "unresolved" }.count
+            let measured = r.finiteDifferences.filter { $0.along != "unresolved" }.map(\.fraction).max() ?? .nan
             out.append("\nFloat64 finite differences per parameter tensor (along its gradient and 2 random unit directions; "
                        + "allowed \(FiniteDifferenceCheck.relativeTolerance) · scale + truncation + rounding): \(r.fdTensors) tensors, "
-                       + "\(r.finiteDifferences.count) directions, largest error / allowed \(sci(r.fdMaxFraction)), \(failed.count) failed")
+                       + "\(r.finiteDifferences.count) directions, largest error / allowed \(sci(measured)), \(failed.count) failed"
+                       + (unresolved > 0 ? " (\(unresolved) of them unresolved: a gradient too small to resolve against rounding at any step size, so not verified)" : ""))
             var fd = Table("tensor", "along", "analytic", "numeric", "step", "truncation", "rounding", "allowed", "error", "pass")
             let shown = verbose ? r.finiteDifferences : failed + r.finiteDifferences.filter(\.passed)
                 .sorted { $0.fraction > $1.fraction }.prefix(3)
