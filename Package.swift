@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "TensorCore"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Translation", "Reversible", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
+        .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]
 )

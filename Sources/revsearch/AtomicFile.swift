@@ -1,4 +1,5 @@
 import Foundation
+import RunFiles
 import TensorCore
 
 /// JSON reports written atomically (see `AtomicWrite`).
@@ -7,12 +8,10 @@ enum AtomicFile {
         try AtomicWrite.write(data, to: path)
     }
 
-    /// Pretty, key-sorted JSON of `value`, written atomically; `-` is standard output.
+    /// A report as JSON (`ReportJSON`: non-finite values as null), written atomically; `-`
+    /// is standard output.
     static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = try encoder.encode(value)
+        let data = try ReportJSON.encode(value)
         if path == "-" {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {
