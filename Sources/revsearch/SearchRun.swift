@@ -125,10 +125,11 @@ struct SearchRun {
             let result = search.step()
             let seconds = Date().timeIntervalSince(stepStart)
             let step = search.stepCount
-            guard result.trainLoss.isFinite, result.validationLoss.isFinite, allFinite(search.model.parameters.map(\.tensor)) else {
+            let finiteWeights = allFinite(search.model.parameters.map(\.tensor))
+            guard result.trainLoss.isFinite, result.validationLoss.isFinite, finiteWeights else {
                 throw CheckFailed("step \(step): the search diverged (train loss \(result.trainLoss), validation loss \(result.validationLoss)"
-                                  + "\(allFinite(search.model.parameters.map(\.tensor)) ? "" : ", non-finite weights")); the run stopped without saving this step. "
-                                  + SearchRun.lastCheckpointNote(paths.checkpoint) + " Lower --lr or --alpha-lr and start again.")
+                                  + "\(finiteWeights ? "" : ", non-finite weights")); the run stopped without saving this step. "
+                                  + (try reportLastGoodStep(search)) + " Lower --lr or --alpha-lr and start again.")
             }
             if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
             outcome.lastLoss = result.trainLoss
@@ -189,10 +190,15 @@ struct SearchRun {
         try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
     }
 
-    /// Where a stopped run can resume from: "The last good checkpoint is at step N (PATH)."
-    static func lastCheckpointNote(_ path: String) -> String {
-        guard let record = try? SearchCheckpoint.load(path) else { return "No checkpoint was written before it." }
-        return "The last good checkpoint is at step \(record.step) (\(path))."
+    /// After a divergence: the last good checkpoint restored into `search`, its genotype and
+    /// the report (whose logs run up to the diverged step) written; says where they are.
+    func reportLastGoodStep(_ search: BilevelSearch) throws -> String {
+        guard let record = try? SearchCheckpoint.load(paths.checkpoint) else { return "No checkpoint was written before it." }
+        try record.restore(into: search, directory: settings.out)
+        let genotype = Genotype.derive(from: search.model)
+        try genotype.save(to: paths.genotype)
+        try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
+        return "The last good checkpoint is at step \(record.step) (\(paths.checkpoint)); its genotype and the report are in \(settings.out)."
     }
 
     /// Commits a checkpoint recording the corpus's fingerprint.

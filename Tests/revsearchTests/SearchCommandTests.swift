@@ -111,4 +111,31 @@ import Testing
         let bad = try search(data, out, ["--memory-budget", "two gigs"])
         #expect(bad.status == 64 && bad.stderr.contains("--memory-budget") && bad.stderr.contains("two gigs"))
     }
+
+    /// A search that diverges stops at that step with status 1, naming it and the last good
+    /// checkpoint, and leaves that checkpoint's genotype and the report. The divergence is
+    /// planted: a format-1 (unchecked) checkpoint whose weights hold a NaN is resumed.
+    @Test func aDivergedSearchStopsAtItsStepAndReportsTheLastGoodOne() throws {
+        let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
+        #expect(try search(data, out, ["--max-steps", "2"]).status == 0)
+        let json = out.appendingPathComponent("search.json")
+        var lines = try String(contentsOf: json, encoding: .utf8).components(separatedBy: "\n")
+        lines.removeAll { $0.contains("\"checksum\"") || $0.contains("\"weights_sha256\"") }
+        let text = lines.joined(separator: "\n").replacingOccurrences(of: "revsearch-search-checkpoint-2", with: "revsearch-search-checkpoint-1")
+        try text.write(to: json, atomically: true, encoding: .utf8)
+        let weights = out.appendingPathComponent("search-step000002.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        let headerLength = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        let (_, entry) = header.first { $0.key.hasSuffix("ffn.fc1.weight") || $0.key.hasSuffix("q_proj.weight") }!
+        let begin = 8 + headerLength + ((entry as! [String: Any])["data_offsets"] as! [Int])[0]
+        withUnsafeBytes(of: Float.nan) { bytes.replaceSubrange(begin..<(begin + 4), with: $0) }
+        try bytes.write(to: weights)
+        try FileManager.default.removeItem(at: out.appendingPathComponent("genotype.json"))
+        let resumed = try search(data, out, ["--max-steps", "4", "--resume"])
+        #expect(resumed.status == 1, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("step 3: the search diverged") && resumed.stderr.contains("The last good checkpoint is at step 2"), "\(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("genotype.json").path))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+    }
 }
