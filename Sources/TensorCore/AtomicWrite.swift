@@ -1,8 +1,9 @@
 import Foundation
 
 /// Writes files so that a reader, or a crash, never sees half a file: the bytes go to a
-/// temporary file in the same directory, which is then renamed over the target (rename is
-/// atomic within a file system).
+/// temporary file in the same directory, flushed to the disk (fsync), which is then renamed
+/// over the target (rename is atomic within a file system) and the directory flushed, so
+/// that even a power cut leaves the old file or the new one, not an empty one.
 public enum AtomicWrite {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
@@ -17,9 +18,24 @@ public enum AtomicWrite {
             throw AtomicWriteError(path: path, reason: reason)
         }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        func failure() -> POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         do {
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            let file = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard file >= 0 else { throw failure() }
+            defer { close(file) }
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(file, base + offset, bytes.count - offset)
+                    guard written > 0 else { throw failure() }
+                    offset += written
+                }
+            }
+            guard fsync(file) == 0 else { throw failure() }
+            guard rename(temporary.path, url.path) == 0 else { throw failure() }
+            let folder = open(directory.path, O_RDONLY | O_CLOEXEC)
+            if folder >= 0 { _ = fsync(folder); close(folder) }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             // The target, not the temporary file, is what the user knows.
