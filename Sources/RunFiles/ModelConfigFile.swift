@@ -61,3 +61,15 @@ public enum ModelConfigFile {
         return config
     }
 }
+
+extension JSONObjectReader {
+    /// A preset named by the field `key` (`fallback` when absent); an unknown name is an
+    /// error naming the file and the field.
+    public mutating func preset(_ key: String, default fallback: String) throws -> ModelConfig {
+        let name = try string(key) ?? fallback
+        guard let config = ModelConfigFile.presets[name] else {
+            throw error(key, "unknown preset '\(name)'; presets: \(ModelConfigFile.presets.keys.sorted().joined(separator: ", "))")
+        }
+        return config
+    }
+}

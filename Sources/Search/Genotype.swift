@@ -96,7 +96,7 @@ public struct Genotype: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else { throw SearchError("\(path): cannot read the genotype") }
         let genotype: Genotype
         do { genotype = try JSONDecoder().decode(Genotype.self, from: data) } catch {
-            throw SearchError("\(path): not a genotype (expected version, splits, block_layers, model_width, embedding_width, pooling, encoder, decoder): \(error)")
+            throw SearchError("\(path): not a genotype (expected version, splits, block_layers, model_width, embedding_width, pooling, encoder, decoder): \(DecodingErrorText.describe(error))")
         }
         guard genotype.version == currentVersion else {
             throw SearchError("\(path): version \(genotype.version), this RevSearch reads version \(currentVersion)")

@@ -67,7 +67,7 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
     /// what is wrong.
     public static func load(_ path: String) throws -> SearchCheckpoint {
         let checkpoint: SearchCheckpoint
-        do { checkpoint = try CheckpointCommit.read(SearchCheckpoint.self, from: path, what: "search checkpoint") { $0.format == format } } catch let error as CheckpointError {
+        do { checkpoint = try CheckpointCommit.read(SearchCheckpoint.self, from: path, what: "search checkpoint", formats: readableFormats) { $0.format == format } } catch let error as CheckpointError {
             throw SearchError(error.description)
         }
         guard readableFormats.contains(checkpoint.format) else {
@@ -75,6 +75,8 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
         }
         var ranges = RecordRanges()
         ranges.position(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex)
+        ranges.fileName("weights", checkpoint.weights)
+        ranges.fileName("vocabulary", checkpoint.vocabulary)
         let o = checkpoint.options
         ranges.whole("options.max_tokens", o.maxTokens, 1...(1 << 24))
         ranges.number("options.theta_peak_learning_rate", o.thetaPeakLearningRate, Double.leastNonzeroMagnitude...10, "a learning rate in (0, 10]")

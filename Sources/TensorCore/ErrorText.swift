@@ -38,7 +38,11 @@ public enum DecodingErrorText {
         case .keyNotFound(let key, let context):
             return "missing field '\(field(context.codingPath + [key]))'"
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "not valid JSON" }
+            if context.codingPath.isEmpty {
+                // Foundation also lands here for valid JSON holding a number of the wrong kind (1.5 or 1e300 where a whole number belongs).
+                let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+                return "not valid JSON, or a number of the wrong kind for its field (\(detail))"
+            }
             return "field '\(field(context.codingPath))': \(context.debugDescription)"
         @unknown default:
             return "\(error)"

@@ -203,7 +203,7 @@ public struct BytePairEncoding: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw VocabularyError("\(path): cannot read the vocabulary") }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-            throw VocabularyError("\(path): not a RevSearch BPE vocabulary (expected JSON with format, pieces, merges): \(error)")
+            throw VocabularyError("\(path): not a RevSearch BPE vocabulary (expected JSON with format, pieces, merges): \(DecodingErrorText.describe(error))")
         }
         guard file.format == "revsearch-bpe-1" else { throw VocabularyError("\(path): format '\(file.format)', expected revsearch-bpe-1") }
         guard file.pieces.count >= byteBase + 256, Array(file.pieces.prefix(3)) == specials else {

@@ -18,6 +18,9 @@ public protocol ChecksummedRecord: Codable {
 /// `sweep` at the next start, with the temporary files of a killed write). Reading checks the
 /// JSON's own checksum (its first field, the SHA-256 of the file's other bytes) and the
 /// weights' digest, so a changed byte in either is refused.
+/// The one field every checkpoint JSON starts its identity with.
+private struct FormatField: Decodable { let format: String }
+
 public enum CheckpointCommit {
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
@@ -84,11 +87,19 @@ public enum CheckpointCommit {
 
     /// Decodes a record from `path` and checks its own checksum (records of formats older
     /// than checksums pass `requireChecksum: false`).
-    public static func read<R: ChecksummedRecord>(_ type: R.Type, from path: String, what: String,
+    public static func read<R: ChecksummedRecord>(_ type: R.Type, from path: String, what: String, formats: [String],
                                                   requireChecksum: (R) -> Bool) throws -> R {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CheckpointError("\(path): cannot read the \(what): is a directory")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CheckpointError("\(path): cannot read the \(what): \(IOErrorText.describe(error))")
+        }
+        // A checkpoint of the other kind (a search's given to translate) is named as such.
+        if let format = try? JSONDecoder().decode(FormatField.self, from: data).format, !format.isEmpty, !formats.contains(format) {
+            throw CheckpointError("\(path): a '\(format)' file, not a \(what) (expected one of \(formats.joined(separator: ", ")))")
         }
         let record: R
         do { record = try JSONDecoder().decode(R.self, from: data) } catch {

@@ -18,6 +18,14 @@ public struct RecordRanges {
     /// Any other problem, already worded.
     public mutating func add(_ problem: String) { problems.append(problem) }
 
+    /// A file the record names: a plain name inside the run directory, so that a record
+    /// cannot point a resume at another run's files (no "/", no leading ".").
+    public mutating func fileName(_ field: String, _ value: String) {
+        if value.isEmpty || value.contains("/") || value.hasPrefix(".") {
+            problems.append("\(field): expected a file name inside the run directory, found \"\(value)\"")
+        }
+    }
+
     /// Step, epoch and batch index: counts from zero.
     public mutating func position(step: Int, epoch: Int, batchIndex: Int) {
         whole("step", step, 0...1_000_000_000)

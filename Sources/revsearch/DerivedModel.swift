@@ -31,7 +31,7 @@ enum DerivedModel {
         let config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
         // What a checked genotype cannot get wrong any more (layers, dropout) is the command line's.
         let problems = config.validate(registry: registry)
-        guard problems.isEmpty else { throw ValidationError("\(path) with these options: " + problems.joined(separator: "; ")) }
+        guard problems.isEmpty else { throw CLIError("\(path) with these options: " + problems.joined(separator: "; ")) }
         return ReversibleSetup(config: config, backprop: backprop, genotype: path)
     }
 }

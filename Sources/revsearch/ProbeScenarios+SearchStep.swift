@@ -18,7 +18,7 @@ extension ProbeScenarios {
     /// gets wrong otherwise (a doubled alpha gradient, which Adam's scale invariance
     /// nearly hides, moves alpha by ~1e-4 of its step through the weight decay).
     static func searchStep(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        var config = try ModelConfigFile.preset(try parameters.string("preset") ?? "tiny")
+        var config = try parameters.preset("preset", default: "tiny")
         config.dtype = .float64
         let steps = try parameters.int("steps", in: 1...1000) ?? 3
         var options = BilevelSearch.Options()

@@ -53,7 +53,7 @@ enum ProbeScenarios {
 
     /// Reconstruction (or hybrid) against full storage, as `revsearch verify` runs it.
     static func verify(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        var model = try ModelConfigFile.preset(try parameters.string("preset") ?? "search")
+        var model = try parameters.preset("preset", default: "search")
         if let dtype = try parameters.string("dtype") {
             guard let value = DType(name: dtype) else { throw parameters.error("dtype", "expected float32 or float64, found \"\(dtype)\"") }
             model.dtype = value
@@ -105,7 +105,7 @@ extension ProbeScenarios {
     /// Peak activation memory of one training step across depths, full storage vs
     /// reconstruction, as `revsearch profile` measures it.
     static func profile(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
-        var model = try ModelConfigFile.preset(try parameters.string("preset") ?? "search")
+        var model = try parameters.preset("preset", default: "search")
         let depths = try parameters.ints("depths") ?? [2, 8]
         guard let shallow = depths.min(), let deep = depths.max(), shallow >= 1, shallow < deep else {
             throw parameters.error("depths", "expected at least two different positive depths")

@@ -46,6 +46,7 @@ struct ProfileCommand: ParsableCommand {
         try OptionRanges.whole("batch", batch, 1...65536)
         try OptionRanges.whole("length", length, 1...65536)
         try OptionRanges.whole("top", top, 0...10_000)
+        try OptionRanges.syntheticBatch(batch: batch, length: length)
     }
 
     func run() throws {

@@ -98,7 +98,11 @@ struct SearchRun {
             if let profiler { runtime.detach(profiler) }
         }
 
-        let model = try ReversibleTransformer(config, faults: s.faults)
+        let model: ReversibleTransformer
+        do { model = try ReversibleTransformer(config, faults: s.faults) } catch {
+            // Options are validated before; a config that cannot be built came from the checkpoint.
+            throw s.resume ? CLIError("\(paths.checkpoint): \(error)") : error
+        }
         let search = try BilevelSearch(model: model, pairs: pairs, options: options)
         if let checkpoint { try checkpoint.restore(into: search, directory: s.out) }
         let firstStep = search.stepCount

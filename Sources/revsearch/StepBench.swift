@@ -24,6 +24,7 @@ struct StepBench: ParsableCommand {
         try OptionRanges.whole("batch", batch, 1...65536)
         try OptionRanges.whole("length", length, 1...65536)
         try OptionRanges.whole("repeats", repeats, 1...100_000)
+        try OptionRanges.syntheticBatch(batch: batch, length: length)
     }
 
     func run() throws {

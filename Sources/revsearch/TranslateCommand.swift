@@ -42,6 +42,11 @@ struct TranslateCommand: ParsableCommand {
         BLAS.threads = threads
         let record = try Checkpoint.load(checkpoint)
         let directory = (checkpoint as NSString).deletingLastPathComponent
+        if let output, output != "-" {
+            let target = URL(fileURLWithPath: output).standardizedFileURL.path
+            let own = [checkpoint, "\(directory)/\(record.weights)", "\(directory)/\(record.vocabulary)"].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            guard !own.contains(target) else { throw CLIError("\(output): --output would overwrite the checkpoint's own files; choose another path") }
+        }
         let vocabulary = try BytePairEncoding.load((directory as NSString).appendingPathComponent(record.vocabulary))
         let expected = record.model.vocabularies
         guard vocabulary.count == expected.source && vocabulary.count == expected.target else {
