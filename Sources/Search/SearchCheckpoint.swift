@@ -70,13 +70,9 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
         do { checkpoint = try CheckpointCommit.read(SearchCheckpoint.self, from: path, what: "search checkpoint", formats: readableFormats) { $0.format == format } } catch let error as CheckpointError {
             throw SearchError(error.description)
         }
-        guard readableFormats.contains(checkpoint.format) else {
-            throw SearchError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
-        }
         var ranges = RecordRanges()
-        ranges.position(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex)
-        ranges.fileName("weights", checkpoint.weights)
-        ranges.fileName("vocabulary", checkpoint.vocabulary)
+        ranges.record(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex,
+                      weights: checkpoint.weights, vocabulary: checkpoint.vocabulary)
         let o = checkpoint.options
         ranges.whole("options.max_tokens", o.maxTokens, 1...(1 << 24))
         ranges.number("options.theta_peak_learning_rate", o.thetaPeakLearningRate, Double.leastNonzeroMagnitude...10, "a learning rate in (0, 10]")

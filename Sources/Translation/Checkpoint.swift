@@ -61,13 +61,9 @@ public struct Checkpoint: Sendable, ChecksummedRecord {
     /// Reads `<path>` (the JSON), checking its format and its checksum.
     public static func load(_ path: String) throws -> Checkpoint {
         let checkpoint = try CheckpointCommit.read(Checkpoint.self, from: path, what: "checkpoint", formats: readableFormats) { $0.format == format }
-        guard readableFormats.contains(checkpoint.format) else {
-            throw CheckpointError("\(path): format '\(checkpoint.format)', expected one of \(readableFormats.joined(separator: ", "))")
-        }
         var ranges = RecordRanges()
-        ranges.position(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex)
-        ranges.fileName("weights", checkpoint.weights)
-        ranges.fileName("vocabulary", checkpoint.vocabulary)
+        ranges.record(step: checkpoint.step, epoch: checkpoint.epoch, batchIndex: checkpoint.batchIndex,
+                      weights: checkpoint.weights, vocabulary: checkpoint.vocabulary)
         checkpoint.options.checkRanges(&ranges)
         try ranges.check(path, what: "checkpoint")
         return checkpoint

@@ -85,8 +85,8 @@ public enum CheckpointCommit {
                 opening + data.dropFirst(end + 3))
     }
 
-    /// Decodes a record from `path` and checks its own checksum (records of formats older
-    /// than checksums pass `requireChecksum: false`).
+    /// Decodes a record from `path`, whose `format` must be one of `formats`, and checks its
+    /// own checksum (records of formats older than checksums pass `requireChecksum: false`).
     public static func read<R: ChecksummedRecord>(_ type: R.Type, from path: String, what: String, formats: [String],
                                                   requireChecksum: (R) -> Bool) throws -> R {
         var isDirectory: ObjCBool = false
@@ -98,7 +98,7 @@ public enum CheckpointCommit {
             throw CheckpointError("\(path): cannot read the \(what): \(IOErrorText.describe(error))")
         }
         // A checkpoint of the other kind (a search's given to translate) is named as such.
-        if let format = try? JSONDecoder().decode(FormatField.self, from: data).format, !format.isEmpty, !formats.contains(format) {
+        if let format = try? JSONDecoder().decode(FormatField.self, from: data).format, !formats.contains(format) {
             throw CheckpointError("\(path): a '\(format)' file, not a \(what) (expected one of \(formats.joined(separator: ", ")))")
         }
         let record: R

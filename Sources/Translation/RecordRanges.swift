@@ -26,11 +26,14 @@ public struct RecordRanges {
         }
     }
 
-    /// Step, epoch and batch index: counts from zero.
-    public mutating func position(step: Int, epoch: Int, batchIndex: Int) {
+    /// What every checkpoint record holds: step, epoch and batch index (counts from zero)
+    /// and the names of its weights and vocabulary files.
+    public mutating func record(step: Int, epoch: Int, batchIndex: Int, weights: String, vocabulary: String) {
         whole("step", step, 0...1_000_000_000)
         whole("epoch", epoch, 0...1_000_000_000)
         whole("batch_index", batchIndex, 0...1_000_000_000)
+        fileName("weights", weights)
+        fileName("vocabulary", vocabulary)
     }
 
     /// Throws one error naming the file and every field out of range.
