@@ -35,11 +35,13 @@ enum OptionRanges {
     static func merges(_ value: Int) throws { try whole("merges", value, 0...10_000_000) }
     static func tokens(_ option: String, _ value: Int) throws { try whole(option, value, 1...(1 << 24)) }
 
-    /// A synthetic batch of `batch` sentences of `length` positions: at most 2^20 tokens,
-    /// far above what a profile or a check needs, far below what exhausts memory in the
-    /// first embedding.
+    /// A synthetic batch of `batch` sentences of `length` positions: each in 1...65536 and
+    /// at most 2^20 tokens together, far above what a profile or a check needs, far below
+    /// what exhausts memory in the first embedding.
     static func syntheticBatch(batch: Int, length: Int) throws {
-        guard batch.multipliedReportingOverflow(by: length).partialValue <= 1 << 20, batch <= 1 << 20, length <= 1 << 20 else {
+        try whole("batch", batch, 1...65536)
+        try whole("length", length, 1...65536)
+        guard batch * length <= 1 << 20 else {
             throw ValidationError("--batch \(batch) x --length \(length): at most 1048576 tokens in a synthetic batch")
         }
     }

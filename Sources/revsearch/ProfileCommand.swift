@@ -43,8 +43,6 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func validate() throws {
-        try OptionRanges.whole("batch", batch, 1...65536)
-        try OptionRanges.whole("length", length, 1...65536)
         try OptionRanges.whole("top", top, 0...10_000)
         try OptionRanges.syntheticBatch(batch: batch, length: length)
     }

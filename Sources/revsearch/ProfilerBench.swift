@@ -22,8 +22,6 @@ struct ProfilerBench: ParsableCommand {
 
     func validate() throws {
         try OptionRanges.layers("depth", depth)
-        try OptionRanges.whole("batch", batch, 1...65536)
-        try OptionRanges.whole("length", length, 1...65536)
         try OptionRanges.whole("repeats", repeats, 1...100_000)
         try OptionRanges.syntheticBatch(batch: batch, length: length)
     }

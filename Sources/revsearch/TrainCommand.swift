@@ -223,15 +223,12 @@ struct TrainCommand: ParsableCommand {
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.peakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.warmupSteps)), ("seed", seed.map(String.init), String(o.seed)),
         ]
-        switch record.model {
-        case .baseline(let c):
-            given += [("d", d.map(String.init), String(c.modelWidth)), ("layers", layers.map(String.init), String(c.encoderLayers)),
-                      ("heads", heads.map(String.init), String(c.heads)), ("dropout", dropout.map { "\($0)" }, "\(c.dropout)")]
-        case .reversible(let setup):
-            let c = setup.config
-            given += [("d", d.map(String.init), String(c.modelWidth)), ("layers", layers.map(String.init), String(c.encoderLayers)),
-                      ("heads", heads.map(String.init), String(c.heads)), ("dropout", dropout.map { "\($0)" }, "\(c.dropout)")]
+        let (width, depth, headCount, rate) = switch record.model {
+        case .baseline(let c): (c.modelWidth, c.encoderLayers, c.heads, c.dropout)
+        case .reversible(let setup): (setup.config.modelWidth, setup.config.encoderLayers, setup.config.heads, setup.config.dropout)
         }
+        given += [("d", d.map(String.init), String(width)), ("layers", layers.map(String.init), String(depth)),
+                  ("heads", heads.map(String.init), String(headCount)), ("dropout", dropout.map { "\($0)" }, "\(rate)")]
         try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "training")
     }
 
