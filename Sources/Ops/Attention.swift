@@ -29,27 +29,47 @@ public final class MultiHeadAttention: CandidateOp {
     }
 
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
-        let (b, t, c) = (h.shape[0], h.shape[1], h.shape[2])
         guard let source = cross ? context.memory : h else {
             preconditionFailure("cross_attn needs the encoder output in its context")
         }
-        let s = source.shape[1]
+        var mask = cross ? context.memoryMask : context.keyMask
+        if causal {
+            let causalMask = causalAttentionMask(length: h.shape[1], dtype: h.dtype, reach: reach)
+            mask = mask.map { add($0, causalMask) } ?? causalMask
+        }
+        return attend(h, keys: linear(source, weight: key), values: linear(source, weight: value), mask: mask)
+    }
+
+    /// Keeps the projected keys and values: self-attention appends the new position's,
+    /// cross-attention projects the encoder output once. A new query sees every cached key.
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor {
+        if cross {
+            if cache["key"] == nil {
+                guard let memory = context.memory else { preconditionFailure("cross_attn needs the encoder output in its context") }
+                cache["key"] = linear(memory, weight: key)
+                cache["value"] = linear(memory, weight: value)
+            }
+        } else {
+            cache["key"] = concatPositions((cache["key"].map { [$0] } ?? []) + [linear(h, weight: key)])
+            cache["value"] = concatPositions((cache["value"].map { [$0] } ?? []) + [linear(h, weight: value)])
+        }
+        return attend(h, keys: cache["key"]!, values: cache["value"]!, mask: cross ? context.memoryMask : nil)
+    }
+
+    /// Queries from h [B, T, c] over projected keys and values [B, S, c], under an
+    /// additive mask broadcast to [B, heads, T, S].
+    func attend(_ h: Tensor, keys: Tensor, values: Tensor, mask: Tensor?) -> Tensor {
+        let (b, t, c) = (h.shape[0], h.shape[1], h.shape[2])
+        let s = keys.shape[1]
         let dh = c / heads
-        // [B, T, c] -> [B, heads, T, dh]
+        // [B, L, c] -> [B, heads, L, dh]
         func split(_ x: Tensor, _ length: Int) -> Tensor {
             transpose(reshape(x, [b, length, heads, dh]), 1, 2)
         }
         let q = split(linear(h, weight: query), t)
-        let k = split(linear(source, weight: key), s)
-        let v = split(linear(source, weight: value), s)
-        let scores = scale(matmul(q, k, transposeB: true), 1 / Double(dh).squareRoot())   // [B, h, T, S]
-        var mask = cross ? context.memoryMask : context.keyMask
-        if causal {
-            let causalMask = causalAttentionMask(length: t, dtype: h.dtype, reach: reach)
-            mask = mask.map { add($0, causalMask) } ?? causalMask
-        }
+        let scores = scale(matmul(q, split(keys, s), transposeB: true), 1 / Double(dh).squareRoot())   // [B, h, T, S]
         let weights = softmax(scores, additiveMask: mask)
-        let attended = transpose(matmul(weights, v), 1, 2)   // [B, T, heads, dh]
+        let attended = transpose(matmul(weights, split(values, s)), 1, 2)   // [B, T, heads, dh]
         return linear(reshape(attended, [b, t, c]), weight: out)
     }
 }

@@ -8,6 +8,13 @@ public protocol CandidateOp: AnyObject {
     var parameters: [(name: String, tensor: Tensor)] { get }
     /// H [B, T, c] -> o(H) [B, T, c], recorded on the current tape like any primitive.
     func forward(_ h: Tensor, _ context: OpContext) -> Tensor
+    /// One step of incremental decoding (decoder ops only): h [B, 1, c] is the newest
+    /// position, `cache` what this op kept from the earlier ones (empty at the first), and
+    /// `context` describes the whole prefix as a full decode of it would see (masks of
+    /// length t, every position real). Returns o(H) at that position, [B, 1, c], equal to
+    /// the last position of `forward` over the prefix. A default reruns `forward` over
+    /// the prefix, so a plugin need not implement it.
+    func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor
 }
 
 /// What a factory needs to build an op for one node of the network.

@@ -23,6 +23,10 @@ public final class ConvolutionOp: CandidateOp {
         let input = context.positionMask.map { mul(h, $0) } ?? h
         return relu(conv1d(input, weight: weight, bias: bias, padding: causal ? .causal : .centred))
     }
+
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor {
+        slidingWindowStep(width: weight.shape[2], h, context, cache: &cache)
+    }
 }
 
 /// dynconv{w} (fairseq's DynamicConv): A = GLU(H W_in) (c -> 2c -> c); at every position
@@ -58,5 +62,9 @@ public final class DynamicConvolutionOp: CandidateOp {
         let kernels = softmax(reshape(linear(input, weight: kernelProjection), [b, t, heads, width]))
         let convolved = dynamicConv(gated, kernels: kernels, padding: causal ? .causal : .centred)
         return linear(convolved, weight: outputProjection)
+    }
+
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor {
+        slidingWindowStep(width: width, h, context, cache: &cache)
     }
 }

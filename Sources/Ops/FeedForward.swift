@@ -19,6 +19,9 @@ public final class GatedLinearUnit: CandidateOp {
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
         mul(linear(h, weight: valueWeight, bias: valueBias), sigmoid(linear(h, weight: gateWeight, bias: gateBias)))
     }
+
+    /// Position by position: the step needs nothing from earlier positions.
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor { forward(h, context) }
 }
 
 /// ffn: ReLU(H W_1 + b_1) W_2 + b_2, c -> 4c -> c.
@@ -40,6 +43,9 @@ public final class FeedForward: CandidateOp {
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
         linear(relu(linear(h, weight: inner, bias: innerBias)), weight: outer, bias: outerBias)
     }
+
+    /// Position by position: the step needs nothing from earlier positions.
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor { forward(h, context) }
 }
 
 /// zero: returns zeros (the DARTS "none" edge). Not wrapped.
@@ -47,6 +53,7 @@ public final class ZeroOp: CandidateOp {
     public init() {}
     public var parameters: [(name: String, tensor: Tensor)] { [] }
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor { Tensor(zeros: h.shape, dtype: h.dtype) }
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor { forward(h, context) }
 }
 
 /// identity: returns H. Not wrapped.
@@ -54,4 +61,5 @@ public final class IdentityOp: CandidateOp {
     public init() {}
     public var parameters: [(name: String, tensor: Tensor)] { [] }
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor { h }
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor { h }
 }

@@ -97,8 +97,15 @@ public final class WrappedOp: CandidateOp {
     }
 
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
-        var o = inner.forward(h, context)
-        if context.dropout > 0 { o = dropout(o, rate: context.dropout, key: context.key(for: "residual")) }
-        return layerNorm(add(h, o), gamma: gamma, beta: beta)
+        residual(h, inner.forward(h, context), context)
+    }
+
+    public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor {
+        residual(h, inner.decodeStep(h, context, cache: &cache), context)
+    }
+
+    func residual(_ h: Tensor, _ o: Tensor, _ context: OpContext) -> Tensor {
+        let kept = context.dropout > 0 ? dropout(o, rate: context.dropout, key: context.key(for: "residual")) : o
+        return layerNorm(add(h, kept), gamma: gamma, beta: beta)
     }
 }

@@ -17,22 +17,24 @@ public final class FactorisedEmbedding {
         [("embedding.weight", table), ("projection.weight", projection)]
     }
 
-    /// ids [B, T] -> [B, T, d]: sqrt(e) E[ids] Pᵀ (scaled as fairseq scales embeddings), plus positions, then dropout.
-    func callAsFunction(_ ids: [Int32], batch: Int, length: Int, dropoutRate: Double, key: UInt64) -> Tensor {
+    /// ids [B, T] -> [B, T, d]: sqrt(e) E[ids] Pᵀ (scaled as fairseq scales embeddings), plus
+    /// the positions from `firstPosition` on (an incremental decoder embeds one at a time), then dropout.
+    func callAsFunction(_ ids: [Int32], batch: Int, length: Int, firstPosition: Int = 0, dropoutRate: Double, key: UInt64) -> Tensor {
         let e = table.shape[1]
         let tokens = scale(embedding(table, ids: ids, shape: [batch, length]), Double(e).squareRoot())
         let projected = linear(tokens, weight: projection)
-        let positioned = add(projected, sinusoidalPositions(length: length, width: projection.shape[0], dtype: table.dtype))
+        let positioned = add(projected, sinusoidalPositions(length: length, width: projection.shape[0], dtype: table.dtype, start: firstPosition))
         return dropoutRate > 0 ? dropout(positioned, rate: dropoutRate, key: key) : positioned
     }
 }
 
-/// The Transformer's fixed position signal [T, d]: sin on even features, cos on odd.
-public func sinusoidalPositions(length: Int, width: Int, dtype: DType) -> Tensor {
+/// The Transformer's fixed position signal [T, d] of positions start..<start+T: sin on
+/// even features, cos on odd.
+public func sinusoidalPositions(length: Int, width: Int, dtype: DType, start: Int = 0) -> Tensor {
     var values = [Double](repeating: 0, count: length * width)
     for t in 0..<length {
         for i in stride(from: 0, to: width, by: 2) {
-            let angle = Double(t) / pow(10000, Double(i) / Double(width))
+            let angle = Double(start + t) / pow(10000, Double(i) / Double(width))
             values[t * width + i] = sin(angle)
             if i + 1 < width { values[t * width + i + 1] = cos(angle) }
         }

@@ -3,7 +3,7 @@ import Ops
 import TensorCore
 
 /// How G_k combines its n-1 inputs into H_k (DESIGN.md section 2).
-public enum Pooling: String, Sendable, Codable {
+public enum Pooling: String, Sendable, Codable, ListedCases {
     case max, mean
 }
 
@@ -40,23 +40,37 @@ public final class NodeFunction {
 
     /// G_k(inputs), reading alpha through `alpha` (the identity but for an injected fault).
     public func callAsFunction(_ inputs: [Tensor], _ context: OpContext, alpha view: (Tensor) -> Tensor = { $0 }) -> Tensor {
+        combine(inputs, context, alpha: view) { i, h, opContext in ops[i].forward(h, opContext) }
+    }
+
+    /// One step of incremental decoding of G_k: `caches` holds one cache per op.
+    public func decodeStep(_ inputs: [Tensor], _ context: OpContext, caches: inout [DecodingCache]) -> Tensor {
+        combine(inputs, context, alpha: { $0 }) { i, h, opContext in ops[i].decodeStep(h, opContext, cache: &caches[i]) }
+    }
+
+    /// Pools the inputs into H and sums softmax(alpha)_i * run(i, H) over the ops (one op:
+    /// run(0, H)), each op under its scope and its own dropout key.
+    func combine(_ inputs: [Tensor], _ context: OpContext, alpha view: (Tensor) -> Tensor,
+                 _ run: (Int, Tensor, OpContext) -> Tensor) -> Tensor {
         let h: Tensor
         if inputs.count == 1 {
             h = inputs[0]
         } else {
             h = pooling == .max ? elementwiseMax(inputs) : elementwiseMean(inputs)
         }
-        guard let alpha else {
-            return withScope(opNames[0]) { ops[0].forward(h, context.with(dropoutKey: context.key(for: opNames[0]))) }
+        func applied(_ i: Int, weight: Tensor?) -> Tensor {
+            withScope(opNames[i]) {
+                let out = run(i, h, context.with(dropoutKey: context.key(for: opNames[i])))
+                return weight.map { mul(out, $0) } ?? out
+            }
         }
+        guard let alpha else { return applied(0, weight: nil) }
         // softmax(alpha) is computed inside the block, from the alpha leaf, so a local
         // tape that recomputes this node sends alpha its gradient.
         let weights = split(softmax(view(alpha)), parts: ops.count)
         var total: Tensor?
-        for (i, op) in ops.enumerated() {
-            let out = withScope(opNames[i]) {
-                mul(op.forward(h, context.with(dropoutKey: context.key(for: opNames[i]))), weights[i])
-            }
+        for i in ops.indices {
+            let out = applied(i, weight: weights[i])
             total = total.map { add($0, out) } ?? out
         }
         return total!

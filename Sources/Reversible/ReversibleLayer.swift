@@ -41,13 +41,22 @@ public final class ReversibleLayer {
 
     /// Y = F(X), recorded on the current tape (if any).
     public func forward(_ x: Tensor, _ contexts: [OpContext]) -> Tensor {
+        coupled(x) { k, arguments in functions[k](arguments, contexts[k]) }
+    }
+
+    /// One step of incremental decoding: x [B, 1, d] is the newest position; `caches`
+    /// holds one cache per op of each split (split k's ops at `caches[k]`).
+    public func decodeStep(_ x: Tensor, _ contexts: [OpContext], caches: inout [[DecodingCache]]) -> Tensor {
+        coupled(x) { k, arguments in functions[k].decodeStep(arguments, contexts[k], caches: &caches[k]) }
+    }
+
+    /// Y_k = X_k + g(k, G_k's arguments) for k = 1..n, each under its split's scope.
+    func coupled(_ x: Tensor, _ g: (Int, [Tensor]) -> Tensor) -> Tensor {
         let xs = split(x, parts: splits)
         var ys: [Tensor] = []
         for k in 0..<splits {
-            let g = withScope("split\(k + 1)") {
-                functions[k](Self.arguments(k, ys: ys, xs: xs), contexts[k])
-            }
-            ys.append(add(xs[k], g))
+            let gk = withScope("split\(k + 1)") { g(k, Self.arguments(k, ys: ys, xs: xs)) }
+            ys.append(add(xs[k], gk))
         }
         return concat(ys)
     }

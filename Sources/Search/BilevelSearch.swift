@@ -9,7 +9,7 @@ import Translation
 /// grad_alpha L_val(theta); second order DARTS' unrolled step with a finite-difference
 /// Hessian-vector product.
 public final class BilevelSearch {
-    public enum Order: Int, Sendable, Codable { case first = 1, second = 2 }
+    public enum Order: Int, Sendable, Codable, ListedCases { case first = 1, second = 2 }
 
     public struct Options: Sendable, Codable {
         public var order = Order.first

@@ -2,7 +2,7 @@ import CBLAS
 import RealModule
 
 /// Element type of a tensor: Float to train, Double to verify.
-public enum DType: String, Sendable, Codable, CaseIterable {
+public enum DType: String, Sendable, Codable, ListedCases {
     case float32
     case float64
 

@@ -15,8 +15,10 @@ public struct DecodingOptions: Sendable {
     public init() {}
 }
 
-/// Greedy and beam search over any `TranslationModel`. Each step re-runs the decoder over
-/// the whole prefix (no incremental state), sentences and hypotheses batched together.
+/// Greedy and beam search over any `TranslationModel`, sentences and hypotheses batched
+/// together. The decoder runs incrementally: each step reads one new token per hypothesis
+/// and its state (attention keys and values, convolution windows) is reordered with the
+/// hypotheses, so a step costs one position, not the whole prefix.
 public enum BeamSearch {
     /// Token ids of the best translation of each source (without BOS/EOS).
     public static func translate(_ model: TranslationModel, sources: [[Int32]], options: DecodingOptions) -> [[Int32]] {
@@ -36,6 +38,8 @@ public enum BeamSearch {
     struct Hypothesis {
         var tokens: [Int32]
         var score: Double
+        /// The row of the decoder batch this hypothesis was extended from.
+        var parent = 0
     }
 
     static func translateBatch(_ model: TranslationModel, sources: [[Int32]], options: DecodingOptions) -> [[Int32]] {
@@ -49,15 +53,13 @@ public enum BeamSearch {
         func normalized(_ h: Hypothesis) -> Double {
             h.score / pow(Double(max(h.tokens.count - 1, 1)), options.lengthPenalty)
         }
-        var step = 0
-        while live.contains(where: { !$0.isEmpty }) {
-            step += 1
-            // One decoder call for every live hypothesis of every sentence.
-            var rows: [Int] = [], inputs: [[Int32]] = []
-            for (s, hypotheses) in live.enumerated() {
-                for h in hypotheses { rows.append(s); inputs.append(h.tokens) }
-            }
-            let logits = model.decode(encoded.select(rows: rows), targetInput: inputs, lastPositionOnly: true)
+        var state = model.startDecoding()
+        // The sentence of each decoder row, and each row's newest token.
+        var rows = sources.indices.map { $0 }
+        var tokens = sources.map { _ in BytePairEncoding.bos }
+        while !rows.isEmpty {
+            // One decoder step for every live hypothesis of every sentence.
+            let logits = model.decodeStep(encoded.select(rows: rows), tokens: tokens, state: &state)
             let v = model.targetVocabulary
             let values = logits.scalars
             var row = 0
@@ -65,11 +67,11 @@ public enum BeamSearch {
                 var candidates: [Hypothesis] = []
                 for h in live[s] {
                     let base = row * v
-                    row += 1
                     let logProbabilities = logSoftmax(values[base..<(base + v)])
                     for (token, lp) in topK(logProbabilities, k: beam + 1) {
-                        candidates.append(Hypothesis(tokens: h.tokens + [Int32(token)], score: h.score + lp))
+                        candidates.append(Hypothesis(tokens: h.tokens + [Int32(token)], score: h.score + lp, parent: row))
                     }
+                    row += 1
                 }
                 candidates.sort { $0.score > $1.score }
                 var next: [Hypothesis] = []
@@ -84,6 +86,11 @@ public enum BeamSearch {
                 // Done once `beam` hypotheses have finished (fairseq's stopping rule).
                 live[s] = finished[s].count >= beam ? [] : next
             }
+            // The surviving hypotheses become the next step's rows; their parents' states follow.
+            let survivors = live.enumerated().flatMap { s, hypotheses in hypotheses.map { (sentence: s, hypothesis: $0) } }
+            rows = survivors.map(\.sentence)
+            tokens = survivors.map { $0.hypothesis.tokens.last! }
+            state = state.selecting(rows: survivors.map(\.hypothesis.parent))
         }
         return finished.map { hypotheses in
             let best = hypotheses.max { normalized($0) < normalized($1) }!

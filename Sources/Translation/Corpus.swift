@@ -41,9 +41,11 @@ public enum CorpusReader {
         return ParallelCorpus(source: sources, target: targets, skippedEmpty: skipped)
     }
 
-    /// The lines of a plain or gzip file (zlib reads both), without line terminators.
+    /// The lines of a plain or gzip file (zlib reads both), without line terminators; "-"
+    /// is standard input (named so in errors).
     public static func readLines(_ path: String) throws -> [String] {
         let data = try readAll(path)
+        let path = path == "-" ? "standard input" : path
         guard !data.isEmpty else { throw CorpusError.empty(path) }
         var lines: [String] = []
         var lineNumber = 0
@@ -60,21 +62,29 @@ public enum CorpusReader {
         return lines
     }
 
-    /// The decompressed bytes of `path` (gzip or plain, detected by zlib).
+    /// The decompressed bytes of `path` (gzip or plain, detected by zlib); "-" is standard input.
     static func readAll(_ path: String) throws -> Data {
-        // The reason in the system's words: a directory given for a file, a file without
-        // read permission. A FIFO is read like any file: it waits for its writer, as cat does.
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CorpusError.unreadable(path, reason: "No such file or directory") }
-        guard !isDirectory.boolValue else { throw CorpusError.unreadable(path, reason: "is a directory, expected a file of one sentence per line") }
-        guard access(path, R_OK) == 0 else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
-        guard let file = gzopen(path, "rb") else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
+        let file: gzFile
+        if path == "-" {
+            // A duplicate, so closing the stream leaves the process's standard input open.
+            guard let input = gzdopen(dup(STDIN_FILENO), "rb") else { throw CorpusError.unreadable("standard input", reason: String(cString: strerror(errno))) }
+            file = input
+        } else {
+            // The reason in the system's words: a directory given for a file, a file without
+            // read permission. A FIFO is read like any file: it waits for its writer, as cat does.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CorpusError.unreadable(path, reason: "No such file or directory") }
+            guard !isDirectory.boolValue else { throw CorpusError.unreadable(path, reason: "is a directory, expected a file of one sentence per line") }
+            guard access(path, R_OK) == 0 else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
+            guard let opened = gzopen(path, "rb") else { throw CorpusError.unreadable(path, reason: String(cString: strerror(errno))) }
+            file = opened
+        }
         defer { gzclose(file) }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-            if read < 0 { throw CorpusError.corrupt(path) }
+            if read < 0 { throw CorpusError.corrupt(path == "-" ? "standard input" : path) }
             if read == 0 { break }
             data.append(contentsOf: chunk[0..<Int(read)])
         }

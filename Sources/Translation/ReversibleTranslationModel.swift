@@ -1,3 +1,4 @@
+import Ops
 import Reversible
 import TensorCore
 
@@ -37,10 +38,19 @@ public final class ReversibleTranslationModel: TranslationModel {
             var top = model.decodeTop(memory: encoded.memory, memoryMask: encoded.mask, targetInput: targetInput.flatMap { $0 },
                                       batch: targetInput.count, length: length)
             // The output head works position by position: slicing first saves its cost.
-            if lastPositionOnly { top = lastPosition(top) }
+            if lastPositionOnly { top = lastPositions(top, 1) }
             let v = targetVocabulary
             return reshape(withScope("decoder") { model.logits(top) },
                            lastPositionOnly ? [targetInput.count, v] : [targetInput.count, length, v])
+        }
+    }
+
+    public func startDecoding() -> DecodingState { model.startDecoding() }
+
+    public func decodeStep(_ encoded: EncodedSource, tokens: [Int32], state: inout DecodingState) -> Tensor {
+        Runtime.current.withTape(nil) {
+            let top = model.decodeStep(memory: encoded.memory, memoryMask: encoded.mask, tokens: tokens, state: &state)
+            return reshape(withScope("decoder") { model.logits(top) }, [tokens.count, targetVocabulary])
         }
     }
 }

@@ -86,15 +86,18 @@ public final class Trainer {
     }
 
     /// Mean loss per target token over the validation pairs (no dropout).
-    public func validationLoss() -> Double {
+    public func validationLoss(deadline: Date? = nil) -> ValidationLoss {
         let batcher = TokenBatcher(pairs: validation, maxTokens: options.maxTokens, seed: 0)
-        var total = 0.0, tokens = 0
-        for indices in batcher.batches(epoch: 0) {
+        let batches = batcher.batches(epoch: 0)
+        var total = 0.0, tokens = 0, measured = 0
+        for indices in batches {
+            if let deadline, Date() >= deadline { break }
             let batch = batcher.batch(indices)
             total += model.evaluateLoss(batch, labelSmoothing: 0) * Double(batch.targetTokens)
             tokens += batch.targetTokens
+            measured += 1
         }
-        return tokens > 0 ? total / Double(tokens) : 0
+        return ValidationLoss(value: tokens > 0 ? total / Double(tokens) : nil, batches: measured, of: batches.count)
     }
 
     /// The checkpoint record of the current state.
@@ -102,4 +105,14 @@ public final class Trainer {
         Checkpoint(model: model.architecture, options: options, step: step, epoch: epoch, batchIndex: batchIndex,
                    vocabulary: vocabulary, name: name)
     }
+}
+
+/// A validation loss and how much of the validation split it covers: a run's time limit
+/// can stop it partway, and a partial figure must say so.
+public struct ValidationLoss: Sendable {
+    /// Per-token loss over the batches measured; nil when none was.
+    public let value: Double?
+    public let batches: Int
+    public let of: Int
+    public var complete: Bool { batches == of }
 }

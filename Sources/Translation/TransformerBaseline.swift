@@ -113,11 +113,11 @@ public final class TransformerBaseline: TranslationModel {
 
     // MARK: - Forward
 
-    /// ids [B, T] -> sqrt(d) E[ids] + positions, then dropout.
-    func embed(_ ids: [Int32], batch: Int, length: Int, dropout rate: Double, key: UInt64) -> Tensor {
+    /// ids [B, T] -> sqrt(d) E[ids] + positions from `firstPosition` on, then dropout.
+    func embed(_ ids: [Int32], batch: Int, length: Int, firstPosition: Int = 0, dropout rate: Double, key: UInt64) -> Tensor {
         let d = config.modelWidth
         let tokens = scale(embedding(tokenEmbedding, ids: ids, shape: [batch, length]), Double(d).squareRoot())
-        let positioned = add(tokens, sinusoidalPositions(length: length, width: d, dtype: config.dtype))
+        let positioned = add(tokens, sinusoidalPositions(length: length, width: d, dtype: config.dtype, start: firstPosition))
         return rate > 0 ? dropout(positioned, rate: rate, key: key) : positioned
     }
 
@@ -152,18 +152,29 @@ public final class TransformerBaseline: TranslationModel {
             let context = OpContext(memory: memory, memoryMask: memoryMask, keyMask: targetMask)
             for (i, l) in decoderLayers.enumerated() {
                 x = withScope("layer\(i + 1)") {
-                    let k = RandomState.mix(key ^ UInt64(200 + i))
-                    var h = residual(x, rate, k) { l.selfAttention.forward(l.selfNorm($0), context) }
-                    h = residual(h, rate, RandomState.mix(k ^ 5)) { l.crossAttention.forward(l.crossNorm($0), context) }
-                    h = residual(h, rate, RandomState.mix(k ^ 7)) { l.feedForward.forward(l.feedForwardNorm($0), context) }
-                    return h
+                    decoderLayer(l, x, context, rate: rate, key: RandomState.mix(key ^ UInt64(200 + i)),
+                                 selfAttention: { l.selfAttention.forward($0, context) },
+                                 crossAttention: { l.crossAttention.forward($0, context) })
                 }
             }
-            // Tied output projection: logits = LN(x) Eᵀ.
-            var normed = decoderNorm(x)
-            if lastPositionOnly { normed = lastPosition(normed) }
-            return withScope("output") { linear(reshape(normed, [-1, config.modelWidth]), weight: tokenEmbedding) }
+            return outputLogits(lastPositionOnly ? lastPositions(x, 1) : x)
         }
+    }
+
+    /// One pre-LN decoder layer around its two attention sublayers: a full decode runs
+    /// them over the prefix, an incremental one from their caches.
+    func decoderLayer(_ l: DecoderLayer, _ x: Tensor, _ context: OpContext, rate: Double, key k: UInt64,
+                      selfAttention: (Tensor) -> Tensor, crossAttention: (Tensor) -> Tensor) -> Tensor {
+        var h = residual(x, rate, k) { selfAttention(l.selfNorm($0)) }
+        h = residual(h, rate, RandomState.mix(k ^ 5)) { crossAttention(l.crossNorm($0)) }
+        h = residual(h, rate, RandomState.mix(k ^ 7)) { l.feedForward.forward(l.feedForwardNorm($0), context) }
+        return h
+    }
+
+    /// Decoder top [B, T, d] -> logits [B*T, V]: the tied projection LN(x) Eᵀ.
+    func outputLogits(_ x: Tensor) -> Tensor {
+        let normed = decoderNorm(x)
+        return withScope("output") { linear(reshape(normed, [-1, config.modelWidth]), weight: tokenEmbedding) }
     }
 
     func lossTensor(_ batch: Seq2SeqBatch, key: UInt64, rate: Double, labelSmoothing: Double) -> Tensor {
@@ -206,6 +217,31 @@ public final class TransformerBaseline: TranslationModel {
                                       batch: targetInput.count, length: length, targetMask: nil, rate: 0, key: 0,
                                       lastPositionOnly: lastPositionOnly)
             return reshape(logits, lastPositionOnly ? [targetInput.count, config.vocabulary] : [targetInput.count, length, config.vocabulary])
+        }
+    }
+
+    /// Two caches per decoder layer: its self-attention's and its cross-attention's.
+    public func startDecoding() -> DecodingState { DecodingState(ops: 2 * decoderLayers.count) }
+
+    public func decodeStep(_ encoded: EncodedSource, tokens: [Int32], state: inout DecodingState) -> Tensor {
+        Runtime.current.withTape(nil) {
+            let (batch, position) = (tokens.count, state.position)
+            let context = OpContext(memory: encoded.memory, memoryMask: encoded.mask,
+                                    keyMask: Seq2SeqBatch.additiveMask(lengths: Array(repeating: position + 1, count: batch),
+                                                                       length: position + 1, dtype: config.dtype))
+            let logits = withScope("decoder") {
+                var x = withScope("embedding") { embed(tokens, batch: batch, length: 1, firstPosition: position, dropout: 0, key: 0) }
+                for (i, l) in decoderLayers.enumerated() {
+                    x = withScope("layer\(i + 1)") {
+                        decoderLayer(l, x, context, rate: 0, key: 0,
+                                     selfAttention: { l.selfAttention.decodeStep($0, context, cache: &state.caches[2 * i]) },
+                                     crossAttention: { l.crossAttention.decodeStep($0, context, cache: &state.caches[2 * i + 1]) })
+                    }
+                }
+                return outputLogits(x)
+            }
+            state.position += 1
+            return logits
         }
     }
 }

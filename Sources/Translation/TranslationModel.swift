@@ -1,3 +1,4 @@
+import Ops
 import Reversible
 import TensorCore
 
@@ -15,27 +16,6 @@ public struct EncodedSource {
     }
 }
 
-/// A [B, ...] tensor's rows `rows`, copied, unrecorded.
-func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
-    let rowBytes = t.count / max(t.shape[0], 1) * t.dtype.size
-    let out = Tensor(uninitialized: [rows.count] + Array(t.shape.dropFirst()), dtype: t.dtype)
-    for (i, r) in rows.enumerated() {
-        (out.buffer.raw + i * rowBytes).copyMemory(from: t.buffer.raw + r * rowBytes, byteCount: rowBytes)
-    }
-    return out
-}
-
-/// x [B, T, d] -> x[:, T-1, :] as [B, 1, d], copied, unrecorded.
-func lastPosition(_ x: Tensor) -> Tensor {
-    let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
-    let out = Tensor(uninitialized: [b, 1, d], dtype: x.dtype)
-    let rowBytes = d * x.dtype.size
-    for i in 0..<b {
-        (out.buffer.raw + i * rowBytes).copyMemory(from: x.buffer.raw + ((i * t) + t - 1) * rowBytes, byteCount: rowBytes)
-    }
-    return out
-}
-
 /// What training and translation need of a model: the baseline Transformer and the
 /// reversible model built from a genotype both provide it.
 public protocol TranslationModel: AnyObject {
@@ -51,6 +31,13 @@ public protocol TranslationModel: AnyObject {
     /// Encodes the sources of `batch` (no dropout, nothing recorded).
     func encode(_ batch: Seq2SeqBatch) -> EncodedSource
     /// Logits of the decoder inputs [B, T] given the encoder output: [B, T, V] for every
-    /// position, or [B, V] for the last one only (what search needs).
+    /// position, or [B, V] for the last one only. Re-decodes the whole prefix: the
+    /// reference incremental decoding is tested against.
     func decode(_ encoded: EncodedSource, targetInput: [[Int32]], lastPositionOnly: Bool) -> Tensor
+    /// An empty incremental decoding state.
+    func startDecoding() -> DecodingState
+    /// Logits [B, V] at position `state.position` given the tokens there (one per row of
+    /// `encoded`), from what `state` cached of the earlier positions; equal to the last
+    /// position of `decode` over the whole prefix. Advances `state`.
+    func decodeStep(_ encoded: EncodedSource, tokens: [Int32], state: inout DecodingState) -> Tensor
 }

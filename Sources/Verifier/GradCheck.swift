@@ -25,7 +25,7 @@ public struct GradCheckTolerance: Sendable, Codable {
 
 /// How a case is checked: every Jacobian entry (tiny shapes), or random directional
 /// derivatives <v, J u> against <Jᵀ v, u> (larger shapes, as JAX's check_grads).
-public enum GradCheckMode: String, Sendable, Codable {
+public enum GradCheckMode: String, Sendable, Codable, ListedCases {
     case jacobian
     case directional
 }

@@ -4,7 +4,7 @@ import TensorCore
 /// How the sentences of a synthetic batch are laid out. A batch whose last row is always
 /// the padded one hides a reduction that drops a row (its gradient is zero anyway), so the
 /// verifier runs several.
-public enum BatchLayout: String, Sendable, Codable, CaseIterable {
+public enum BatchLayout: String, Sendable, Codable, ListedCases {
     /// Ragged lengths, the full-length sentence at a random row: padding lands anywhere.
     case ragged
     /// One sentence, no padding.

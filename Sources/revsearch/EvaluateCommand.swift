@@ -10,7 +10,7 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Corpus BLEU (sacreBLEU's 13a, exp smoothing) and chrF of hypotheses against references."
     )
 
-    @Option(help: "Hypotheses, one sentence a line (detokenized).") var hypotheses: String
+    @Option(help: "Hypotheses, one sentence a line (detokenized); - reads standard input.") var hypotheses: String
     @Option(help: "References, line-aligned with the hypotheses (plain or gzip).") var references: String?
     @Option(help: "Corpus directory: use <data>/<split>.<tgt>[.gz] as the references.") var data: String?
     @Option(help: "With --data: the split, e.g. test_2016_flickr.") var split: String?
@@ -21,6 +21,12 @@ struct EvaluateCommand: ParsableCommand {
         let bleu: BLEUScore
         let chrf: Double
         let sentences: Int
+    }
+
+    func validate() throws {
+        if hypotheses == "-" && references == "-" {
+            throw ValidationError("--hypotheses and --references cannot both read standard input")
+        }
     }
 
     func run() throws {
@@ -34,7 +40,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let h = try readLines(hypotheses), r = try readLines(referencePath)
         guard h.count == r.count else {
-            throw CLIError("\(hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
+            throw CLIError("\(hypotheses == "-" ? "standard input" : hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
         }
         let bleu = BLEUScore.corpus(hypotheses: h, references: r)
         let chrf = ChrFScore.corpus(hypotheses: h, references: r)
@@ -46,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
     /// Lines of a UTF-8 file (plain or gzip), keeping empty lines: an empty hypothesis is a
     /// translation too.
     func readLines(_ path: String) throws -> [String] {
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+        guard path == "-" || FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
         do {
             return try CorpusReader.readLines(path)
         } catch CorpusError.empty {

@@ -146,8 +146,10 @@ struct TrainCommand: ParsableCommand {
         var windowTokens = 0, windowStart = Date(), lastLine = Date.distantPast
         let interactive = isatty(STDOUT_FILENO) != 0
         let firstStep = trainer.step
+        // --max-minutes bounds the whole run, validations included.
+        let deadline = options.maxMinutes > 0 ? start.addingTimeInterval(options.maxMinutes * 60) : nil
         while trainer.step < options.maxSteps {
-            if options.maxMinutes > 0 && Date().timeIntervalSince(start) >= options.maxMinutes * 60 { break }
+            if let deadline, Date() >= deadline { break }
             let profiler = profile != nil && (trainer.step + 1) % profileEvery == 0 ? MemoryProfiler(recordsEvents: false) : nil
             if let profiler { Runtime.current.attach(profiler) }
             let (loss, tokens) = trainer.trainStep()
@@ -166,9 +168,10 @@ struct TrainCommand: ParsableCommand {
             let rate = Double(windowTokens) / max(elapsed, 1e-9)
             var validation = ""
             if trainer.step % options.validateEvery == 0 {
-                let v = trainer.validationLoss()
-                validation = String(format: "%.4f", v)
-                print("\(interactive ? "\n" : "")step \(trainer.step): validation loss \(fixed(v, 4)) (perplexity \(fixed(exp(v), 2)))")
+                let v = trainer.validationLoss(deadline: deadline)
+                // Only a whole-split figure goes in the log; a partial one is printed as such.
+                if v.complete, let value = v.value { validation = String(format: "%.4f", value) }
+                print("\(interactive ? "\n" : "")step \(trainer.step): \(describe(v))")
             }
             try log.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
                             validation, String(Int(Date().timeIntervalSince(start)))])
@@ -188,9 +191,17 @@ struct TrainCommand: ParsableCommand {
             }
         }
         try save(trainer, corpus: corpus)
-        let v = trainer.validationLoss()
-        print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); validation loss \(fixed(v, 4)); checkpoint \(checkpointPath)")
+        let v = trainer.validationLoss(deadline: deadline)
+        print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); \(describe(v)); checkpoint \(checkpointPath)")
         if let profile { try writeProfile(profiled, to: profile) }
+    }
+
+    /// "validation loss 3.1416 (perplexity 23.14)", with the share of the split measured
+    /// when the time limit cut it short.
+    func describe(_ v: ValidationLoss) -> String {
+        guard let value = v.value else { return "validation loss not measured: --max-minutes reached before its first batch" }
+        let figure = "validation loss \(fixed(value, 4)) (perplexity \(fixed(exp(value), 2)))"
+        return v.complete ? figure : "\(figure) over \(v.batches) of \(v.of) validation batches: --max-minutes reached"
     }
 
     /// The model to train: the checkpoint's when resuming (with `--backprop`, if given, in
