@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Search", targets: ["Search"]),
         .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "RunFiles", targets: ["RunFiles"]),
+        .library(name: "InstrumentedRun", targets: ["InstrumentedRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,10 +71,16 @@ let package = Package(
             name: "RunFiles",
             dependencies: ["TensorCore", "Ops", "Reversible"]
         ),
+        // Instrumented searches and trainings as a library: the profiler, the verifier and the
+        // memory budget attached through the hooks, the run's files, resume, progress events.
+        .target(
+            name: "InstrumentedRun",
+            dependencies: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles"]
+        ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,6 +92,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Translation", "Reversible", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
+        .testTarget(name: "InstrumentedRunTests", dependencies: ["InstrumentedRun", "Ops", "Reversible", "Search", "TensorCore"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]
 )

@@ -45,8 +45,9 @@ public struct OpRegistry: Sendable {
         return entry.wrapped ? WrappedOp(op, spec: spec) : op
     }
 
-    /// Builds a registered entry, wrapped when parametric (its shape unchecked).
-    public func make(_ entry: Entry, spec: OpSpec, rng: inout RandomState) -> CandidateOp {
+    /// Builds a registered entry, wrapped when parametric, its shape unchecked: for the
+    /// verifier's catalogue, which checks each entry once through `make(_:spec:rng:)`.
+    package func make(_ entry: Entry, spec: OpSpec, rng: inout RandomState) -> CandidateOp {
         let op = entry.make(spec, &rng)
         return entry.wrapped ? WrappedOp(op, spec: spec) : op
     }

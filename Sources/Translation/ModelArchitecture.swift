@@ -1,3 +1,4 @@
+import Ops
 import Reversible
 
 /// Which model family a run trains, with everything needed to rebuild it: what a
@@ -9,13 +10,14 @@ public enum ModelArchitecture: Sendable, Equatable, CustomStringConvertible {
     /// A reversible encoder-decoder derived from a genotype (one op per node).
     case reversible(ReversibleSetup)
 
-    /// A freshly initialised model (weights from the config's seed).
-    public func build() throws -> any TranslationModel {
+    /// A freshly initialised model (weights from the config's seed); a reversible model's
+    /// ops come from `registry`.
+    public func build(registry: OpRegistry = .standard) throws -> any TranslationModel {
         switch self {
         case .baseline(let config):
             if case let problems = config.validate(), !problems.isEmpty { throw ModelError.invalidConfig(problems) }
             return TransformerBaseline(config)
-        case .reversible(let setup): return try ReversibleTranslationModel(setup)
+        case .reversible(let setup): return try ReversibleTranslationModel(setup, registry: registry)
         }
     }
 

@@ -9,8 +9,8 @@ public final class ReversibleTranslationModel: TranslationModel {
     public let model: ReversibleTransformer
     public let setup: ReversibleSetup
 
-    public init(_ setup: ReversibleSetup) throws {
-        model = try ReversibleTransformer(setup.config)
+    public init(_ setup: ReversibleSetup, registry: OpRegistry = .standard) throws {
+        model = try ReversibleTransformer(setup.config, registry: registry)
         self.setup = setup
     }
 

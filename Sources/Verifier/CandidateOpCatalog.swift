@@ -13,11 +13,31 @@ public enum CandidateOpCatalog {
     /// the last), an encoder output of 4 and 2 positions, split width 8, 2 heads.
     static let lengths = [3, 5], length = 5, memoryLengths = [4, 2], memoryLength = 4, channels = 8, heads = 2
 
-    public static func cases(registry: OpRegistry = .standard) -> [GradCheckCase] {
-        registry.names.compactMap { registry.entries[$0] }.flatMap { entry in
-            (entry.decoderOnly ? [true] : [false, true]).map { causal in opCase(entry, causal: causal, registry: registry) }
+    /// Every op of a user's registry. Each is first built once through the registry's shape
+    /// check, so a plugin returning the wrong shape is an error naming it, not a trap
+    /// inside a check.
+    public static func cases(registry: OpRegistry) throws -> [GradCheckCase] {
+        var rng = RandomState(seed: 0)
+        for entry in entries(registry) {
+            for causal in forms(entry) {
+                _ = try registry.make(entry.name, spec: OpSpec(channels: channels, modelWidth: 2 * channels, heads: heads, causal: causal,
+                                                               dtype: .float64), rng: &rng)
+            }
         }
+        return uncheckedCases(registry)
     }
+
+    /// The standard ops' cases (their shapes are tested in OpsTests).
+    static var standardCases: [GradCheckCase] { uncheckedCases(.standard) }
+
+    static func uncheckedCases(_ registry: OpRegistry) -> [GradCheckCase] {
+        entries(registry).flatMap { entry in forms(entry).map { causal in opCase(entry, causal: causal, registry: registry) } }
+    }
+
+    static func entries(_ registry: OpRegistry) -> [OpRegistry.Entry] { registry.names.compactMap { registry.entries[$0] } }
+
+    /// Centred (encoder) and causal (decoder) forms; a decoder-only op has only the second.
+    static func forms(_ entry: OpRegistry.Entry) -> [Bool] { entry.decoderOnly ? [true] : [false, true] }
 
     static func opCase(_ entry: OpRegistry.Entry, causal: Bool, registry: OpRegistry) -> GradCheckCase {
         let (b, t, s, c) = (lengths.count, length, memoryLength, channels)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CBLAS
 import Foundation
 import TensorCore
+import Verifier
 
 /// `revsearch bench ...`: commands that print speed figures. Figures are medians of
 /// repeated runs measured in one process, next to the OpenBLAS kernel that made them.
@@ -38,7 +39,7 @@ struct KernelsBench: ParsableCommand {
         }
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), repeats: \(repeats) (medians)\n")
 
-        var matmuls = Table("m=n=k", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
+        var matmuls = TextTable("m=n=k", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
         for n in sizeList {
             var rng = RandomState(seed: 1)
             let a = Tensor(randomNormal: [n, n], dtype: .float32, rng: &rng)
@@ -71,7 +72,7 @@ struct KernelsBench: ParsableCommand {
             ("mul", 3 * bytes, { _ = mul(x, y) }),
             ("scale", 2 * bytes, { _ = scale(x, 0.5) }),
         ]
-        var table = Table("op (\(elements) floats)", "GB/s", "vs memcpy")
+        var table = TextTable("op (\(elements) floats)", "GB/s", "vs memcpy")
         var memcpyRate = 0.0
         for (name, moved, body) in cases {
             let rate = moved / median((0..<repeats).map { _ in seconds(body) }) / 1e9

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Profiler
 import RunFiles
 import TensorCore
+import Verifier
 
 /// `revsearch bench budget`: the paper's headline at our scale — the largest hidden size d
 /// whose search fits a fixed memory budget, in each backprop mode — and the search step
@@ -103,7 +105,7 @@ struct BudgetBench: ParsableCommand {
         case 3:
             return Probe(fits: false, peakActivation: nil, message: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         default:
-            throw CLIError("revsearch search at d = \(d), \(mode) failed with status \(status):\n\(stderr)")
+            throw InputError("revsearch search at d = \(d), \(mode) failed with status \(status):\n\(stderr)")
         }
     }
 

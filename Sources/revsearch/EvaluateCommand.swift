@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Translation
 
 /// `revsearch evaluate`: corpus BLEU and chrF of a hypothesis file against a reference
@@ -40,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let h = try readLines(hypotheses), r = try readLines(referencePath)
         guard h.count == r.count else {
-            throw CLIError("\(hypotheses == "-" ? "standard input" : hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
+            throw InputError("\(hypotheses == "-" ? "standard input" : hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
         }
         let bleu = BLEUScore.corpus(hypotheses: h, references: r)
         let chrf = ChrFScore.corpus(hypotheses: h, references: r)
@@ -52,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
     /// Lines of a UTF-8 file (plain or gzip), keeping empty lines: an empty hypothesis is a
     /// translation too.
     func readLines(_ path: String) throws -> [String] {
-        guard path == "-" || FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+        guard path == "-" || FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): no such file") }
         do {
             return try CorpusReader.readLines(path)
         } catch CorpusError.empty {

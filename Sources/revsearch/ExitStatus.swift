@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Profiler
 
 /// The exit statuses `revsearch` promises (README, "Exit status"), so that CI can tell a
@@ -23,6 +24,8 @@ enum ExitStatus {
         switch error {
         case is CheckFailed:
             terminate(checkFailed, error)
+        case let input as InputError where input.usage:
+            terminate(ExitCode.validationFailure.rawValue, error)
         case is MemoryBudget.Violation:
             terminate(memoryBudgetExceeded, error)
         case is ExitCode:
@@ -38,11 +41,4 @@ enum ExitStatus {
         FileHandle.standardError.write(Data("revsearch: \(ErrorMessage.text(of: error))\n".utf8))
         exit(status)
     }
-}
-
-/// A check that failed after it ran (exit status 1), as opposed to input it could not use;
-/// the text says what failed and where.
-struct CheckFailed: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import InstrumentedRun
 import TensorCore
 import Verifier
 
@@ -56,7 +57,7 @@ struct GradCheckCommand: ParsableCommand {
     }
 
     func render(_ report: GradCheckReport) -> String {
-        var table = Table("op", "shape", "mode", "checked", "fd abs error", "fd rel error", "k", "f32 fwd err", "bound", "f32 grad err",
+        var table = TextTable("op", "shape", "mode", "checked", "fd abs error", "fd rel error", "k", "f32 fwd err", "bound", "f32 grad err",
                           "bound", "pass")
         for r in report.ops {
             let f = r.float32

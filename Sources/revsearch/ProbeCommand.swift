@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import RunFiles
+import Verifier
 
 /// `revsearch probe PATH...`: runs declarative probe files (or every *.json in a
 /// directory) and checks their expectations; exit status 1 if any fails.
@@ -15,13 +17,13 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let files = try paths.flatMap(expand)
-        guard !files.isEmpty else { throw CLIError("no probe files found in \(paths.joined(separator: " "))") }
+        guard !files.isEmpty else { throw InputError("no probe files found in \(paths.joined(separator: " "))") }
         // Read every file first, so a malformed probe fails before anything long runs.
         let probes = try files.map(Probe.init(file:))
         var failures = 0
         for probe in probes {
             guard let scenario = ProbeScenarios.all[probe.scenario] else {
-                throw CLIError("\(probe.file): field 'scenario': unknown scenario '\(probe.scenario)'; known: \(ProbeScenarios.all.keys.sorted().joined(separator: ", "))")
+                throw InputError("\(probe.file): field 'scenario': unknown scenario '\(probe.scenario)'; known: \(ProbeScenarios.all.keys.sorted().joined(separator: ", "))")
             }
             print("probe \(probe.name) (\(probe.file)) — \(probe.description)")
             var parameters = probe.parameters
@@ -31,7 +33,7 @@ struct ProbeCommand: ParsableCommand {
             for key in metrics.keys.sorted() { print("  \(key) = \(metrics[key]!)") }
             for expectation in probe.expectations {
                 guard let value = metrics[expectation.metric] else {
-                    throw CLIError("\(probe.file): expect: unknown metric '\(expectation.metric)' for scenario \(probe.scenario); it reports: \(metrics.keys.sorted().joined(separator: ", "))")
+                    throw InputError("\(probe.file): expect: unknown metric '\(expectation.metric)' for scenario \(probe.scenario); it reports: \(metrics.keys.sorted().joined(separator: ", "))")
                 }
                 let ok = expectation.holds(value)
                 if !ok { failures += 1 }
@@ -47,7 +49,7 @@ struct ProbeCommand: ParsableCommand {
     private func expand(_ path: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CLIError("\(path): no such probe file or directory")
+            throw InputError("\(path): no such probe file or directory")
         }
         guard isDirectory.boolValue else { return [path] }
         return try FileManager.default.contentsOfDirectory(atPath: path)

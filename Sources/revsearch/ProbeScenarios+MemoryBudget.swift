@@ -1,4 +1,5 @@
 import Foundation
+import InstrumentedRun
 import RunFiles
 
 extension ProbeScenarios {
@@ -14,7 +15,7 @@ extension ProbeScenarios {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-probe-budget-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        guard let executable = Bundle.main.executableURL else { throw CLIError("\(parameters.file): cannot locate the revsearch executable") }
+        guard let executable = Bundle.main.executableURL else { throw InputError("\(parameters.file): cannot locate the revsearch executable") }
 
         var runs = 0
         func search(budget: Int) throws -> (status: Int32, output: String) {
@@ -45,7 +46,7 @@ extension ProbeScenarios {
 
         let roomy = try search(budget: 1 << 40)
         guard roomy.status == 0, let peak = integer(peakPattern, in: roomy.output) else {
-            throw CLIError("\(parameters.file): the search under a 1 TiB budget failed (status \(roomy.status)):\n\(roomy.output)")
+            throw InputError("\(parameters.file): the search under a 1 TiB budget failed (status \(roomy.status)):\n\(roomy.output)")
         }
         let exact = try search(budget: peak)
         let below = try search(budget: peak - 1)

@@ -1,4 +1,5 @@
 import Foundation
+import InstrumentedRun
 import Reversible
 import RunFiles
 import Search
@@ -54,7 +55,7 @@ extension ProbeScenarios {
         for step in 1...steps {
             search.step()
             guard let validation = search.lastValidationBatch, let train = search.lastTrainBatch else {
-                throw CLIError("\(parameters.file): the search step left no batches to replay")
+                throw InputError("\(parameters.file): the search step left no batches to replay")
             }
             for (name, g) in gradients(validation) where alphaNames.contains(name) {
                 alphaAdam.update(name, &values[name, default: []], gradient: g)

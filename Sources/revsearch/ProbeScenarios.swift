@@ -1,4 +1,5 @@
 import Foundation
+import InstrumentedRun
 import Reversible
 import RunFiles
 import Search
@@ -154,8 +155,7 @@ extension ProbeScenarios {
         s.search.order = try parameters.int("order", in: 1...2) == 2 ? .second : .first
         s.search.mode = try parameters.string("mode") ?? "reconstruction"
         guard BackpropMode(s.search.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
-        s.printProgress = false
-        let outcome = try SearchRun(settings: s).run()
+        let outcome = try SearchRun(s).run()
         let checks = outcome.verifications.map(\.report)
         return [
             "steps": Double(outcome.steps),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Profiler
 import Reversible
 import TensorCore
@@ -31,17 +32,6 @@ struct ProfileCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey { case runs, mallocComparison = "malloc_comparison" }
     }
 
-    struct MallocComparison: Encodable, Sendable {
-        let mode: String
-        let depth: Int
-        let profilerStepPeakBytes: Int
-        let mallocStepPeakBytes: Int
-        enum CodingKeys: String, CodingKey {
-            case mode, depth
-            case profilerStepPeakBytes = "profiler_step_peak_bytes", mallocStepPeakBytes = "malloc_step_peak_bytes"
-        }
-    }
-
     func validate() throws {
         try OptionRanges.whole("top", top, 0...10_000)
         try OptionRanges.syntheticBatch(batch: batch, length: length)
@@ -57,7 +47,7 @@ struct ProfileCommand: ParsableCommand {
         print("OpenBLAS core: \(BLAS.coreName); model d=\(model.modelWidth), n=\(model.splits), \(model.dtype), batch \(batch)x\(length)")
 
         var runs: [ProfileRun] = [], comparisons: [MallocComparison] = []
-        var table = Table("depth", "mode", "peak activation", "peak total", "activation peak at", "phase")
+        var table = TextTable("depth", "mode", "peak activation", "peak total", "activation peak at", "phase")
         for depth in depthList {
             for mode in modeList {
                 var config = model
@@ -89,7 +79,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func printMallocComparison(_ comparisons: [MallocComparison]) {
-        var table = Table("depth", "mode", "profiler step peak", "malloc step peak", "malloc - profiler", "relative")
+        var table = TextTable("depth", "mode", "profiler step peak", "malloc step peak", "malloc - profiler", "relative")
         for c in comparisons {
             let difference = c.mallocStepPeakBytes - c.profilerStepPeakBytes
             table.add(String(c.depth), c.mode, String(c.profilerStepPeakBytes), String(c.mallocStepPeakBytes), String(difference),

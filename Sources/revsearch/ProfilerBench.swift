@@ -53,7 +53,7 @@ struct ProfilerBench: ParsableCommand {
                 if round > 0 { times[i].append(t) }
             }
         }
-        var table = Table("configuration", "median step s", "min s", "vs no observer")
+        var table = TextTable("configuration", "median step s", "min s", "vs no observer")
         let reference = median(times[0])
         for (i, name) in configurations.enumerated() {
             table.add(name, fixed(median(times[i]), 4), fixed(times[i].min()!, 4), fixed(median(times[i]) / reference, 3) + "x")

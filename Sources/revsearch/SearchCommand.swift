@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Ops
 import Profiler
 import Reversible
 import Search
 import TensorCore
 import Translation
+import Verifier
 
 /// `revsearch search`: DARTS over the reversible super-network on a parallel corpus, with
 /// the memory profiler, the verifier and a memory budget attachable, atomic checkpoints,
@@ -74,6 +76,8 @@ struct SearchCommand: ParsableCommand {
     func settings() throws -> SearchRun.Settings {
         if resume { try checkResumeOptions() }
         var s = SearchRun.Settings(data: data, source: src, target: tgt, out: out)
+        // Going over the budget ends the run like any other error: "revsearch: ...", status 3.
+        s.budgetExceeded = { ExitStatus.terminate(for: $0) }
         if let memoryBudget {
             guard let bytes = MemoryBudget.parseSize(memoryBudget) else {
                 throw ValidationError("--memory-budget: expected a size such as 2GiB, 512MiB or 1500000000, found \"\(memoryBudget)\"")
@@ -133,7 +137,9 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         BLAS.threads = threads
         let start = Date()
-        let outcome = try SearchRun(settings: try settings()).run()
+        let printer = ProgressPrinter()
+        let outcome = try SearchRun(try settings()).run(observer: printer)
+        printer.progress.end()
         print("done: \(outcome.steps) search steps in \(duration(Date().timeIntervalSince(start))); train loss \(fixed(outcome.firstLoss, 3)) -> \(fixed(outcome.lastLoss, 3))")
         if let peak = outcome.peakActivationBytes.max() { print("peak activation memory of a step: \(SVGChart.bytesText(Double(peak)))") }
         if let (peak, budget) = outcome.budgetPeak {

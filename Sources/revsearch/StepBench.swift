@@ -43,7 +43,7 @@ struct StepBench: ParsableCommand {
                 if round > 0 { times[i].append(t) }
             }
         }
-        var table = Table("mode", "median step s", "min s", "vs \(modeList[0])")
+        var table = TextTable("mode", "median step s", "min s", "vs \(modeList[0])")
         let reference = median(times[0])
         for (i, mode) in modeList.enumerated() {
             table.add(mode.description, fixed(median(times[i]), 3), fixed(times[i].min()!, 3), fixed(median(times[i]) / reference, 3) + "x")

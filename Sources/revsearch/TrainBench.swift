@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import TensorCore
 import Translation
+import Verifier
 
 /// `revsearch bench train`: training throughput of the baseline Transformer on real batches.
 /// It runs `Trainer` steps (forward, backward, clipping, Adam) on the first batches of the
@@ -63,7 +65,7 @@ struct TrainBench: ParsableCommand {
         let total = warmupSteps + steps
         let order = trainer.batcher.batches(epoch: 0)
         guard order.count >= total else {
-            throw CLIError("\(data): the training split makes \(order.count) batches of \(options.maxTokens) tokens; "
+            throw InputError("\(data): the training split makes \(order.count) batches of \(options.maxTokens) tokens; "
                            + "--warmup-steps + --steps (\(total)) must fit in one epoch")
         }
         let batches = order.prefix(total).map { indices in indices.map { pairs[$0] } }

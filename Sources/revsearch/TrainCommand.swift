@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Profiler
 import Reversible
 import Search
 import TensorCore
 import Translation
+import Verifier
 
 /// `revsearch train`: trains the baseline Transformer, or with `--genotype` the reversible
 /// model a search derived, on a parallel corpus, with a live progress line, periodic
@@ -91,181 +93,32 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threads = threads
-        let start = Date()
-        // A bad genotype fails before the corpus is read and the vocabulary learned.
-        let derived = resume ? nil : try genotype.map { try DerivedModel.load($0, heads: heads ?? 4) }
-        let directory = try RunDirectory(out, kind: "training", checkpointName: "checkpoint", resume: resume)
-        // The directory's lock is held until the run has written its last file, whichever way it ends.
-        defer { withExtendedLifetime(directory) {} }
-        let train = try CorpusReader.load(directory: data, split: "train", source: src, target: tgt)
-        let valid = try CorpusReader.load(directory: data, split: "val", source: src, target: tgt)
-        let corpus = CorpusFingerprint.pairs(train)
-        let vocabulary = try RunVocabulary.loadOrLearn(run: out, corpus: train, given: vocab, merges: merges, resuming: resume)
-        var options = TrainingOptions()
-        options.maxTokens = maxTokens ?? 4096
-        options.peakLearningRate = lr ?? 1e-3
-        options.warmupSteps = warmup ?? 800
-        options.maxSteps = maxSteps
-        options.maxMinutes = maxMinutes
-        options.validateEvery = validateEvery
-        options.checkpointEvery = checkpointEvery
-        options.seed = seed ?? 1
-        let checkpointPath = "\(out)/checkpoint.json"
-        var checkpoint: Checkpoint?
-        if resume {
-            let record = try Checkpoint.load(checkpointPath)
-            if let recorded = record.corpusSHA256, recorded != corpus {
-                throw CLIError("\(data): not the corpus this training was started on (the training pairs' SHA-256 differs from the one \(checkpointPath) records)")
-            }
-            try checkResumeOptions(record, path: checkpointPath)
-            // The schedule of stops, checks and checkpoints is the command line's; the rest the run's.
-            options = record.options
-            options.maxSteps = maxSteps
-            options.maxMinutes = maxMinutes
-            options.validateEvery = validateEvery
-            options.checkpointEvery = checkpointEvery
-            checkpoint = record
+        var s = TrainingRun.Settings(data: data, source: src, target: tgt, out: out)
+        s.merges = merges
+        s.vocabulary = vocab
+        s.genotype = genotype
+        s.backprop = backprop.flatMap { BackpropMode($0) }
+        s.modelWidth = d
+        s.layers = layers
+        s.heads = heads
+        s.dropout = dropout
+        s.maxTokens = maxTokens
+        s.learningRate = lr
+        s.warmup = warmup
+        s.seed = seed
+        s.maxSteps = maxSteps
+        s.maxMinutes = maxMinutes
+        s.validateEvery = validateEvery
+        s.checkpointEvery = checkpointEvery
+        s.resume = resume
+        s.profile = profile
+        s.profileEvery = profileEvery
+        let printer = ProgressPrinter()
+        let outcome = try TrainingRun(s).run(observer: printer)
+        printer.progress.end()
+        print("done: \(outcome.steps) updates in \(duration(outcome.seconds)); \(describe(outcome.validation)); checkpoint \(outcome.checkpoint)")
+        if let profile, !outcome.profiled.isEmpty {
+            print("profiled \(outcome.profiled.count) steps: \(profile)/profile.json, \(profile)/peak-memory-per-step.svg")
         }
-        directory.sweep(keeping: checkpoint?.weights)
-        let architecture = try self.architecture(vocabulary: vocabulary.count, genotype: derived, resuming: checkpoint)
-        let model: any TranslationModel
-        // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
-        do { model = try architecture.build() } catch { throw CLIError("\(checkpointPath): \(error)") }
-        let trainer = Trainer(model: model,
-                              training: try RunVocabulary.pairs(train, vocabulary, place: "\(data)/train.{\(src),\(tgt)}", minimum: 1, purpose: "training"),
-                              validation: try RunVocabulary.pairs(valid, vocabulary, place: "\(data)/val.{\(src),\(tgt)}", minimum: 1, purpose: "validation"),
-                              options: options)
-        if let checkpoint { try trainer.resume(from: checkpoint, directory: out) }
-        let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
-        print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, vocabulary \(vocabulary.count); "
-              + "\(architecture), \(parameterCount) parameters\(resume ? "; resuming at step \(trainer.step)" : "")")
-        // A resumed run drops the rows logged after its checkpoint: they are computed again.
-        let log = try CSVLog("\(out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds",
-                             keepingStepsThrough: resume ? trainer.step : nil)
-        var profiled: [ProfileRun] = []
-        var windowTokens = 0, windowStart = Date(), lastLine = Date.distantPast
-        let interactive = isatty(STDOUT_FILENO) != 0
-        let firstStep = trainer.step
-        // --max-minutes bounds the whole run, validations included.
-        let deadline = options.maxMinutes > 0 ? start.addingTimeInterval(options.maxMinutes * 60) : nil
-        while trainer.step < options.maxSteps {
-            if let deadline, Date() >= deadline { break }
-            let profiler = profile != nil && (trainer.step + 1) % profileEvery == 0 ? MemoryProfiler(recordsEvents: false) : nil
-            if let profiler { Runtime.current.attach(profiler) }
-            let (loss, tokens) = trainer.trainStep()
-            guard loss.isFinite, allFinite(trainer.model.parameters.map(\.tensor)) else {
-                let last = (try? Checkpoint.load(checkpointPath)).map { "The last good checkpoint is at step \($0.step) (\(checkpointPath))." }
-                    ?? "No checkpoint was written before it."
-                throw CheckFailed("step \(trainer.step): the training diverged (loss \(loss)\(loss.isFinite ? ", non-finite weights" : "")); "
-                                  + "the run stopped without saving this step. \(last) Lower --lr and start again.")
-            }
-            if let profiler {
-                Runtime.current.detach(profiler)
-                profiled.append(profiler.run(mode: "step \(trainer.step)", depth: architecture.encoderLayers))
-            }
-            windowTokens += tokens
-            let elapsed = Date().timeIntervalSince(windowStart)
-            let rate = Double(windowTokens) / max(elapsed, 1e-9)
-            var validation = ""
-            if trainer.step % options.validateEvery == 0 {
-                let v = trainer.validationLoss(deadline: deadline)
-                // Only a whole-split figure goes in the log; a partial one is printed as such.
-                if v.complete, let value = v.value { validation = String(format: "%.4f", value) }
-                print("\(interactive ? "\n" : "")step \(trainer.step): \(describe(v))")
-            }
-            try log.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
-                            validation, String(Int(Date().timeIntervalSince(start)))])
-            if trainer.step % options.checkpointEvery == 0 { try save(trainer, corpus: corpus) }
-            if Date().timeIntervalSince(lastLine) >= (interactive ? 0.5 : 30) {
-                let done = trainer.step - firstStep
-                let perStep = Date().timeIntervalSince(start) / Double(max(done, 1))
-                let remaining = options.maxMinutes > 0
-                    ? options.maxMinutes * 60 - Date().timeIntervalSince(start)
-                    : Double(options.maxSteps - trainer.step) * perStep
-                let line = "step \(trainer.step) | epoch \(trainer.epoch) | loss \(fixed(loss, 3)) | \(Int(rate)) tok/s | lr \(sci(trainer.optimizer.learningRate)) | ETA \(duration(remaining))"
-                if interactive { print("\r\(line)   ", terminator: "") } else { print(line) }
-                fflush(nil)
-                lastLine = Date()
-                windowTokens = 0
-                windowStart = Date()
-            }
-        }
-        try save(trainer, corpus: corpus)
-        let v = trainer.validationLoss(deadline: deadline)
-        print("\(interactive ? "\n" : "")done: \(trainer.step) updates in \(duration(Date().timeIntervalSince(start))); \(describe(v)); checkpoint \(checkpointPath)")
-        if let profile { try writeProfile(profiled, to: profile) }
     }
-
-    /// "validation loss 3.1416 (perplexity 23.14)", with the share of the split measured
-    /// when the time limit cut it short.
-    func describe(_ v: ValidationLoss) -> String {
-        guard let value = v.value else { return "validation loss not measured: --max-minutes reached before its first batch" }
-        let figure = "validation loss \(fixed(value, 4)) (perplexity \(fixed(exp(value), 2)))"
-        return v.complete ? figure : "\(figure) over \(v.batches) of \(v.of) validation batches: --max-minutes reached"
-    }
-
-    /// The model to train: the checkpoint's when resuming (with `--backprop`, if given, in
-    /// place of its mode), else the genotype's, else the baseline.
-    func architecture(vocabulary: Int, genotype derived: Genotype?, resuming checkpoint: Checkpoint?) throws -> ModelArchitecture {
-        let mode = backprop.flatMap { BackpropMode($0) }
-        if let checkpoint {
-            guard let mode else { return checkpoint.model }
-            guard case .reversible(var setup) = checkpoint.model else {
-                throw ValidationError("--backprop applies to a genotype model; \(out)/checkpoint.json holds the baseline")
-            }
-            setup.backprop = mode
-            return .reversible(setup)
-        }
-        if let derived, let genotype {
-            return .reversible(try DerivedModel.setup(derived, path: genotype, layers: layers ?? 6, heads: heads ?? 4, dropout: dropout ?? 0.2,
-                                                      vocabulary: vocabulary, seed: seed ?? 1, backprop: mode ?? .full))
-        }
-        return .baseline(.init(vocabulary: vocabulary, modelWidth: d ?? 256, encoderLayers: layers ?? 3, decoderLayers: layers ?? 3,
-                               heads: heads ?? 4, dropout: dropout ?? 0.2, seed: seed ?? 1))
-    }
-
-    /// A resumed training keeps the model and optimisation of its checkpoint: an option given
-    /// again must match them, or the resume is refused naming what differs.
-    func checkResumeOptions(_ record: Checkpoint, path: String) throws {
-        if let genotype { throw CLIError("\(path): --genotype \(genotype) with --resume: the run keeps the model it was started with; drop --genotype") }
-        try ResumeOptions.refuseOtherVocabulary(vocab, run: out)
-        let o = record.options
-        var given: [(option: String, value: String?, recorded: String)] = [
-            ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.peakLearningRate)"),
-            ("warmup", warmup.map(String.init), String(o.warmupSteps)), ("seed", seed.map(String.init), String(o.seed)),
-        ]
-        let (width, depth, headCount, rate) = switch record.model {
-        case .baseline(let c): (c.modelWidth, c.encoderLayers, c.heads, c.dropout)
-        case .reversible(let setup): (setup.config.modelWidth, setup.config.encoderLayers, setup.config.heads, setup.config.dropout)
-        }
-        given += [("d", d.map(String.init), String(width)), ("layers", layers.map(String.init), String(depth)),
-                  ("heads", heads.map(String.init), String(headCount)), ("dropout", dropout.map { "\($0)" }, "\(rate)")]
-        try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "training")
-    }
-
-    /// Commits a checkpoint recording the training corpus's fingerprint.
-    func save(_ trainer: Trainer, corpus: String) throws {
-        var checkpoint = trainer.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
-        checkpoint.corpusSHA256 = corpus
-        try checkpoint.save(directory: out, name: "checkpoint", parameters: trainer.model.parameters, optimizer: trainer.optimizer)
-    }
-
-    func writeProfile(_ runs: [ProfileRun], to directory: String) throws {
-        try AtomicFile.writeJSON(["runs": runs], to: "\(directory)/profile.json")
-        guard !runs.isEmpty else { return }
-        let steps = runs.compactMap { Double($0.mode.dropFirst(5)) }
-        let svg = SVGChart.lines(title: "Training: peak memory of sampled steps", x: steps,
-                                 series: [("activation", runs.map { Double($0.peakActivationBytes) }), ("total", runs.map { Double($0.peakTotalBytes) })],
-                                 xLabel: "step", valueLabel: "peak bytes")
-        try AtomicFile.write(Data(svg.utf8), to: "\(directory)/peak-memory-per-step.svg")
-        print("profiled \(runs.count) steps: \(directory)/profile.json, \(directory)/peak-memory-per-step.svg")
-    }
-}
-
-/// "1h02m", "3m05s", "12s"
-func duration(_ seconds: Double) -> String {
-    let s = max(Int(seconds), 0)
-    if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
-    if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-    return "\(s)s"
 }

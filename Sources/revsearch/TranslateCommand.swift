@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import TensorCore
 import Translation
 
@@ -45,16 +46,16 @@ struct TranslateCommand: ParsableCommand {
         if let output, output != "-" {
             let target = URL(fileURLWithPath: output).standardizedFileURL.path
             let own = [checkpoint, "\(directory)/\(record.weights)", "\(directory)/\(record.vocabulary)"].map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            guard !own.contains(target) else { throw CLIError("\(output): --output would overwrite the checkpoint's own files; choose another path") }
+            guard !own.contains(target) else { throw InputError("\(output): --output would overwrite the checkpoint's own files; choose another path") }
         }
         let vocabulary = try BytePairEncoding.load((directory as NSString).appendingPathComponent(record.vocabulary))
         let expected = record.model.vocabularies
         guard vocabulary.count == expected.source && vocabulary.count == expected.target else {
-            throw CLIError("\(directory)/\(record.vocabulary): \(vocabulary.count) pieces, the checkpoint's model has "
+            throw InputError("\(directory)/\(record.vocabulary): \(vocabulary.count) pieces, the checkpoint's model has "
                            + (expected.source == expected.target ? "\(expected.source)" : "\(expected.source) (source) and \(expected.target) (target)"))
         }
         let model: any TranslationModel
-        do { model = try record.model.build() } catch { throw CLIError("\(checkpoint): \(error)") }
+        do { model = try record.model.build() } catch { throw InputError("\(checkpoint): \(error)") }
         try record.restore(directory: directory, into: model.parameters, optimizer: Adam(learningRate: 0))
         var lines: [String]
         var place = "standard input"
@@ -78,7 +79,7 @@ struct TranslateCommand: ParsableCommand {
         options.maxLengthB = maxLenB
         let sources = lines.map { vocabulary.encode($0) }
         if let long = sources.firstIndex(where: { $0.count > maxSourceLength }) {
-            throw CLIError("\(place): line \(long + 1) has \(sources[long].count) subwords, "
+            throw InputError("\(place): line \(long + 1) has \(sources[long].count) subwords, "
                            + "more than --max-source-length \(maxSourceLength); split the sentence or raise the limit")
         }
         let outputs = BeamSearch.translate(model, sources: sources, options: options)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InstrumentedRun
 import Ops
 import Reversible
 import TensorCore
@@ -91,14 +92,14 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func finish(_ report: VerificationSummary) throws {
-        print(VerifyReportText.render(report, verbose: verbose))
+        print(report.text(verbose: verbose))
         if let jsonPath { try AtomicFile.writeJSON(report, to: jsonPath) }
         if !report.passed { throw ExitCode(1) }
     }
 
     func sweep(_ list: String, model base: ModelConfig, faults: InjectedFaults) throws {
         let depths = try parsePositiveInts(list, option: "--depth-sweep")
-        var table = Table("depth", "recon act err", "recon grad err", "hybrid:\(hybridEvery) act err", "hybrid:\(hybridEvery) grad err",
+        var table = TextTable("depth", "recon act err", "recon grad err", "hybrid:\(hybridEvery) act err", "hybrid:\(hybridEvery) grad err",
                           "f32 full vs f64", "f32 allowance", "act tol", "grad tol", "recon pass", "hybrid pass")
         print("Float32 error vs depth (d = \(base.modelWidth), seed \(seed), ragged batch): max over layers of the relative layer-input")
         print("error; max over tensors of the gradient error ||Δg|| / max(||g||, 1e-3 ||g_model||); Float32 (full storage or a mode) vs Float64.")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Translation
+import Verifier
 
 /// `revsearch vocab`: learns a joint BPE vocabulary on the training split of both
 /// languages and saves it; reports how it segments the validation split.

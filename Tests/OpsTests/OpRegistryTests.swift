@@ -1,6 +1,7 @@
 import Ops
 import Reversible
 import TensorCore
+import Verifier
 import Testing
 
 /// A candidate op defined here, outside the core modules: out = H * scale (one parameter).
@@ -32,6 +33,7 @@ final class DoublingOp: CandidateOp {
                                  encoderLayers: 1, decoderLayers: 1, heads: 2)
         config.encoderOps = ["conv3", "doubling"]
         #expect(throws: OpError.self) { _ = try ReversibleTransformer(config, registry: registry) }
+        #expect(throws: OpError.self) { _ = try CandidateOpCatalog.cases(registry: registry) }
     }
 
     @Test func standardRegistryHoldsTheFourteenOps() {

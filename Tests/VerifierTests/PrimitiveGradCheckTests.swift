@@ -15,8 +15,8 @@ import Verifier
     }
 
     /// Every candidate op of the registry has rows, causal and centred unless decoder-only.
-    @Test func everyCandidateOpHasRows() {
-        let rows = CandidateOpCatalog.cases(registry: .standard)
+    @Test func everyCandidateOpHasRows() throws {
+        let rows = try CandidateOpCatalog.cases(registry: .standard)
         for name in OpRegistry.standard.names {
             let count = rows.filter { $0.op == "op:" + name }.count
             #expect(count == (name == "cross_attn" ? 1 : 2), "\(name): \(count) rows")

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Ops
 import Reversible
 import Search
@@ -9,29 +8,29 @@ import Translation
 /// layers (layer i uses block layer i mod s); d, e, n and the pooling from the genotype;
 /// heads, dropout and seed from the command line; source and target vocabularies both the
 /// joint BPE's. Errors name the file and the field.
-enum DerivedModel {
+public enum DerivedModel {
     /// Reads the genotype and checks it can be built with `heads` attention heads.
-    static func load(_ path: String, heads: Int, registry: OpRegistry = .standard) throws -> Genotype {
+    public static func load(_ path: String, heads: Int, registry: OpRegistry = .standard) throws -> Genotype {
         let genotype = try Genotype.load(path)
         let problems = genotype.problems(registry: registry)
-        guard problems.isEmpty else { throw CLIError("\(path): invalid genotype:\n  " + problems.joined(separator: "\n  ")) }
+        guard problems.isEmpty else { throw InputError("\(path): invalid genotype:\n  " + problems.joined(separator: "\n  ")) }
         let n = genotype.splits, d = genotype.modelWidth
         guard heads >= 1, (d / n) % heads == 0, (d / (n + 1)) % heads == 0 else {
-            throw ValidationError("--heads \(heads) must divide both split widths of \(path) (model_width \(d): \(d / n) in the encoder, "
-                                  + "\(d / (n + 1)) in the decoder)")
+            throw InputError("--heads \(heads) must divide both split widths of \(path) (model_width \(d): \(d / n) in the encoder, "
+                             + "\(d / (n + 1)) in the decoder)", usage: true)
         }
         return genotype
     }
 
     /// The setup of a checked genotype (`load`) stacked to `layers` + `layers`.
-    static func setup(_ genotype: Genotype, path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
+    public static func setup(_ genotype: Genotype, path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
                       backprop: BackpropMode, registry: OpRegistry = .standard) throws -> ReversibleSetup {
         let base = ModelConfig(sourceVocabulary: vocabulary, targetVocabulary: vocabulary, heads: heads, dropout: dropout,
                                dtype: .float32, seed: seed)
         let config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
         // What a checked genotype cannot get wrong any more (layers, dropout) is the command line's.
         let problems = config.validate(registry: registry)
-        guard problems.isEmpty else { throw CLIError("\(path) with these options: " + problems.joined(separator: "; ")) }
+        guard problems.isEmpty else { throw InputError("\(path) with these options: " + problems.joined(separator: "; ")) }
         return ReversibleSetup(config: config, backprop: backprop, genotype: path)
     }
 }

@@ -7,60 +7,81 @@ import TensorCore
 import Translation
 import Verifier
 
-/// An instrumented DARTS search, shared by `revsearch search` and the `search` probe: the
-/// bilevel loop with the memory profiler, the verifier and the memory budget attached
-/// through the allocator hooks and the model's public API (the model core knows none of
-/// them), the logs of RUN, checkpoints, derivation and the report.
-struct SearchRun {
-    struct Settings {
-        var data: String
-        var source: String
-        var target: String
-        var out: String
-        var merges = 8000
-        var vocabulary: String?
-        var model = ModelConfig(embeddingWidth: 64, modelWidth: 240, splits: 2, encoderLayers: 2, decoderLayers: 2, heads: 4)
-        var search = BilevelSearch.Options()
-        var maxSteps = 1000
-        var maxMinutes = 0.0
-        var checkpointEvery = 100
-        var profile = false
-        var verifyEvery = 0
-        var memoryBudget: Int?
-        var resume = false
+/// An instrumented DARTS search (`revsearch search` is option parsing around it): the
+/// bilevel loop over a reversible super-network whose ops come from an `OpRegistry` (a
+/// user's own included), with the memory profiler, the verifier and the memory budget
+/// attached through the allocator hooks and the model's public API (the model core knows
+/// none of them); the run's CSV logs, atomic checkpoints, exact resume, the derived genotype
+/// and the HTML report in RUN; progress reported to a `RunObserver`.
+public struct SearchRun {
+    public struct Settings {
+        /// Corpus directory holding <split>.<lang>[.gz]; the train split is halved (theta's, alpha's).
+        public var data: String
+        public var source: String
+        public var target: String
+        /// Run directory: vocabulary, checkpoint, logs, genotype, report.
+        public var out: String
+        public var merges = 8000
+        /// A vocabulary file to use instead of learning one.
+        public var vocabulary: String?
+        /// The super-network; its vocabularies are set from the run's vocabulary. On resume,
+        /// the checkpoint's model is used.
+        public var model = ModelConfig(embeddingWidth: 64, modelWidth: 240, splits: 2, encoderLayers: 2, decoderLayers: 2, heads: 4)
+        public var search = BilevelSearch.Options()
+        /// Where the super-network's ops come from: the standard ones plus any a user registers
+        /// (name them in `model.encoderOps`/`decoderOps`, or leave "all").
+        public var registry = OpRegistry.standard
+        public var maxSteps = 1000
+        /// Stop after this many minutes (0: no limit).
+        public var maxMinutes = 0.0
+        public var checkpointEvery = 100
+        /// Record every step's peak memory per layer (RUN/memory.csv).
+        public var profile = false
+        /// Every N steps, verify the backprop mode against full storage on the step's batch (0: never).
+        public var verifyEvery = 0
+        /// Cap on live tensor bytes; going over calls `budgetExceeded` (default: MemoryBudget's,
+        /// which prints the violation and exits with status 3).
+        public var memoryBudget: Int?
+        public var budgetExceeded: ((MemoryBudget.Violation) -> Never)?
+        public var resume = false
         /// Deliberate faults in the super-network, to watch `verifyEvery` catch them.
-        var faults: InjectedFaults = []
-        /// Live progress line on a terminal; a line every `quietSeconds` otherwise.
-        var quietSeconds = 30.0
-        var printProgress = true
+        package var faults: InjectedFaults = []
+
+        public init(data: String, source: String, target: String, out: String) {
+            self.data = data; self.source = source; self.target = target; self.out = out
+        }
     }
 
-    /// What a finished run leaves for its caller (the probe's metrics).
-    struct Outcome {
-        var steps: Int
-        var genotype: Genotype
-        var firstLoss: Double
-        var lastLoss: Double
-        var verifications: [VerificationRow]
-        var peakActivationBytes: [Int]
-        var alphaMovement: Double
-        var report: String
+    /// What a finished run leaves for its caller.
+    public struct Outcome {
+        public var steps: Int
+        public var genotype: Genotype
+        public var firstLoss: Double
+        public var lastLoss: Double
+        public var verifications: [VerificationRow]
+        public var peakActivationBytes: [Int]
+        /// The largest change of any alpha entry over the run.
+        public var alphaMovement: Double
+        /// The HTML report's path.
+        public var report: String
         /// With a budget: the most tensor memory live at once, and the budget.
-        var budgetPeak: (bytes: Int, budget: Int)?
+        public var budgetPeak: (bytes: Int, budget: Int)?
     }
 
-    struct VerificationRow {
-        let step: Int
-        let report: VerificationReport
+    public struct VerificationRow {
+        public let step: Int
+        public let report: VerificationReport
     }
 
-    let settings: Settings
+    public let settings: Settings
+
+    public init(_ settings: Settings) { self.settings = settings }
 
     static let checkpointName = "search"
 
-    var paths: SearchPaths { SearchPaths(run: settings.out) }
+    public var paths: SearchPaths { SearchPaths(run: settings.out) }
 
-    func run() throws -> Outcome {
+    public func run(observer: RunObserver? = nil) throws -> Outcome {
         let start = Date()
         let s = settings
         let directory = try RunDirectory(s.out, kind: "search", checkpointName: SearchRun.checkpointName, resume: s.resume)
@@ -71,7 +92,7 @@ struct SearchRun {
         let corpus = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
         let corpusFingerprint = CorpusFingerprint.pairs(corpus)
         if let recorded = checkpoint?.corpusSHA256, recorded != corpusFingerprint {
-            throw CLIError("\(s.data): not the corpus this search was started on (the pairs' SHA-256 differs from the one \(paths.checkpoint) records)")
+            throw InputError("\(s.data): not the corpus this search was started on (the pairs' SHA-256 differs from the one \(paths.checkpoint) records)")
         }
         let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
         let pairs = try RunVocabulary.pairs(corpus, vocabulary, place: "\(s.data)/train.{\(s.source),\(s.target)}", minimum: 2,
@@ -88,8 +109,7 @@ struct SearchRun {
         let budget = s.memoryBudget.map(MemoryBudget.init(bytes:))
         let profiler = s.profile ? MemoryProfiler(recordsEvents: false) : nil
         if let budget {
-            // Going over ends the run like any other error: "revsearch: ...", status 3.
-            budget.onExceeded = { ExitStatus.terminate(for: $0) }
+            if let handler = s.budgetExceeded { budget.onExceeded = handler }
             runtime.attach(budget)
         }
         if let profiler { runtime.attach(profiler) }
@@ -99,9 +119,8 @@ struct SearchRun {
         }
 
         let model: ReversibleTransformer
-        do { model = try ReversibleTransformer(config, faults: s.faults) } catch {
-            // Options are validated before; a config that cannot be built came from the checkpoint.
-            throw s.resume ? CLIError("\(paths.checkpoint): \(error)") : error
+        do { model = try ReversibleTransformer(config, registry: s.registry, faults: s.faults) } catch {
+            throw s.resume ? InputError("\(paths.checkpoint): \(error)") : error
         }
         let search = try BilevelSearch(model: model, pairs: pairs, options: options)
         if let checkpoint { try checkpoint.restore(into: search, directory: s.out) }
@@ -111,17 +130,13 @@ struct SearchRun {
         let logs = try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept)
         let initialAlphas = search.alphas.map(\.tensor.scalars)
         if firstStep == 0 { try logs.alphas(step: 0, nodes: nodes) }
-        if s.printProgress {
-            let parameters = search.weights.map(\.tensor.count).reduce(0, +)
-            print("OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
-                  + "vocabulary \(vocabulary.count), \(parameters) weights, \(nodes.count) searched nodes, order \(options.order.rawValue), "
-                  + "mode \(search.backprop)\(s.resume ? "; resuming at step \(firstStep)" : "")")
-            fflush(nil)
-        }
+        let parameters = search.weights.map(\.tensor.count).reduce(0, +)
+        observer?.observe(.started(summary: "OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
+                                   + "vocabulary \(vocabulary.count), \(parameters) weights, \(nodes.count) searched nodes, order \(options.order.rawValue), "
+                                   + "mode \(search.backprop)", resumedAtStep: s.resume ? firstStep : nil))
 
         var outcome = Outcome(steps: 0, genotype: Genotype.derive(from: model), firstLoss: .nan, lastLoss: .nan, verifications: [],
                               peakActivationBytes: [], alphaMovement: 0, report: paths.report)
-        let progress = ProgressLine(quietSeconds: s.quietSeconds, enabled: s.printProgress)
         while search.stepCount < s.maxSteps {
             if s.maxMinutes > 0 && Date().timeIntervalSince(start) >= s.maxMinutes * 60 { break }
             profiler?.resetPeaks()
@@ -137,12 +152,12 @@ struct SearchRun {
             }
             if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
             outcome.lastLoss = result.trainLoss
-            var memoryNote = ""
+            var peakActivation: Int?
             if let profiler {
                 let run = profiler.run(mode: search.backprop.description, depth: config.encoderLayers)
                 try logs.memory(step: step, run: run)
                 outcome.peakActivationBytes.append(run.peakActivationBytes)
-                memoryNote = " | act \(SVGChart.bytesText(Double(run.peakActivationBytes)))"
+                peakActivation = run.peakActivationBytes
             }
             try logs.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                             seconds: Date().timeIntervalSince(start))
@@ -151,15 +166,13 @@ struct SearchRun {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
                 let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
                                                       dropoutKey: last.dropoutKey, float64Reference: true, invariances: true,
-                                                      faults: s.faults).report
+                                                      registry: s.registry, faults: s.faults).report
                 try logs.verification(step: step, report: report)
                 outcome.verifications.append(VerificationRow(step: step, report: report))
-                progress.message("step \(step): verified \(checked) against full storage: layer inputs \(sci(report.maxActivationRelError)) "
-                                 + "(limit \(sci(report.tolerance.activation))), gradients \(sci(report.maxGradScaledError)) "
-                                 + "(limit \(sci(report.tolerance.gradient))\(SearchRun.reference(report))): \(report.passed ? "passed" : "FAILED")")
+                observer?.observe(.verified(step: step, report: report))
                 if !report.passed {
                     try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
-                    throw CheckFailed("verification failed at step \(step): \(SearchRun.worst(report)); the run stopped "
+                    throw CheckFailed("verification failed at step \(step): \(report.worstFailure); the run stopped "
                                      + "(checkpoint at step \(step), logs and report in \(s.out))")
                 }
             }
@@ -168,10 +181,11 @@ struct SearchRun {
             let elapsed = Date().timeIntervalSince(start)
             let remaining = s.maxMinutes > 0 ? min(s.maxMinutes * 60 - elapsed, elapsed / Double(done) * Double(s.maxSteps - step))
                 : elapsed / Double(done) * Double(s.maxSteps - step)
-            progress.update("step \(step)/\(s.maxSteps) | epoch \(search.epoch) | train \(fixed(result.trainLoss, 3)) | val \(fixed(result.validationLoss, 3)) "
-                            + "| \(Int(Double(result.tokens) / max(seconds, 1e-9))) tok/s | lr \(sci(result.learningRate))\(memoryNote) | ETA \(duration(remaining))")
+            observer?.observe(.searchStep(SearchStepEvent(step: step, maxSteps: s.maxSteps, epoch: search.epoch, trainLoss: result.trainLoss,
+                                                          validationLoss: result.validationLoss, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
+                                                          learningRate: result.learningRate, peakActivationBytes: peakActivation,
+                                                          secondsRemaining: remaining)))
         }
-        progress.end()
         if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
         try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
         return outcome
@@ -227,47 +241,5 @@ struct SearchRun {
     static func layerNames(_ config: ModelConfig) -> [String] {
         ["encoder.embedding"] + (1...config.encoderLayers).map { "encoder.layer\($0)" }
             + ["decoder.embedding"] + (1...config.decoderLayers).map { "decoder.layer\($0)" } + ["decoder.output"]
-    }
-
-    /// What the Float64 twin said: whether the algorithm is exact on the batch, and how far
-    /// Float32 is from Float64 against its allowance.
-    static func reference(_ report: VerificationReport) -> String {
-        guard let twin = report.float64Reference else { return "" }
-        return "; Float64 twin: reconstruction vs full \(sci(twin.maxGradScaledError))\(twin.exact ? "" : " (NOT EXACT)"), "
-            + "Float32 vs Float64 \(sci(max(twin.maxFloat32Error, twin.maxTestedError))) (allowance \(sci(twin.allowance)))"
-    }
-
-    /// The largest offending error of a failed verification, named.
-    static func worst(_ report: VerificationReport) -> String {
-        if let layer = report.layers.filter({ !$0.passed }).max(by: { $0.error.relativeError < $1.error.relativeError }) {
-            return "reconstructed input of \(layer.layer) split \(layer.split) off by \(sci(layer.error.relativeError)) relative "
-                + "(limit \(sci(report.tolerance.activation)))"
-        }
-        if let parameter = report.parameters.filter({ !$0.passed }).max(by: { $0.scaledError < $1.scaledError }) {
-            var against64 = ""
-            if let f32 = parameter.float32Error, let tested = parameter.testedFloat64Error, let allowance = parameter.float32Allowance {
-                against64 = "; against Float64: full storage \(sci(f32)), \(report.mode) \(sci(tested)) (allowance \(sci(allowance)))"
-            }
-            return "gradient of \(parameter.name) off by \(sci(parameter.scaledError)) from full storage "
-                + "(limit \(sci(report.tolerance.gradient)))\(against64)\(reference(report))"
-        }
-        if let twin = report.float64Reference, !twin.exact {
-            return "in the Float64 twin \(report.mode) differs from full storage by \(sci(twin.maxGradScaledError)) (gradients) and "
-                + "\(sci(twin.maxActivationRelError)) (layer inputs): the algorithm is not exact on this batch"
-        }
-        if !report.branches.passed {
-            return "\(report.branches.flips) ReLU/max-pooling branches replayed against the computation's own, the farthest "
-                + "\(sci(report.branches.largestMargin)) from its branch point (limit \(sci(report.branches.limit))), "
-                + "\(report.branches.unmatched) calls unmatched"
-        }
-        if let padding = report.padding, !padding.passed {
-            return "padding invariance: sentences alone against together differ by \(sci(padding.maxLogitError)) (logits) and "
-                + "\(sci(padding.maxGradientError)) (token-weighted gradients, \(padding.worstTensor)); limit \(sci(padding.limit))"
-        }
-        if let causality = report.causality, !causality.passed {
-            return "decoder causality: changing a later target token moved an earlier position's logits by \(sci(causality.maxLeak)) "
-                + "(\(causality.positionsChecked) positions checked)"
-        }
-        return "loss differs by \(sci(report.lossDifference)) between full storage and \(report.mode)"
     }
 }

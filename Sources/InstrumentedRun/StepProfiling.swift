@@ -4,19 +4,27 @@ import Reversible
 import TensorCore
 import Verifier
 
-/// One profiled training step per (mode, depth): shared by `revsearch profile` and the
-/// `profile` probe scenario.
-struct StepProfiling {
-    var batch = 8
-    var length = 16
-    var stacks = false
-    var top = 8
-    var checkMalloc = false
-    var out: String?
+/// One profiled training step of a reversible model on a synthetic batch, per (mode,
+/// depth): what `revsearch profile` and the `profile` probe measure.
+public struct StepProfiling {
+    public var batch = 8
+    public var length = 16
+    /// Capture call stacks (libunwind): call sites and folded stacks at the peak.
+    public var stacks = false
+    /// Call sites listed per run.
+    public var top = 8
+    /// Also measure the C heap's peak (mallinfo2) to compare with the profiler's.
+    public var checkMalloc = false
+    /// Where Chrome traces and folded stacks go (none without it).
+    public var out: String?
+
+    public init(batch: Int = 8, length: Int = 16, stacks: Bool = false, top: Int = 8, checkMalloc: Bool = false, out: String? = nil) {
+        self.batch = batch; self.length = length; self.stacks = stacks; self.top = top; self.checkMalloc = checkMalloc; self.out = out
+    }
 
     /// Builds the model with the profiler attached (so parameters are counted), then
     /// measures one training step.
-    func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> (run: ProfileRun, malloc: ProfileCommand.MallocComparison?) {
+    public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> (run: ProfileRun, malloc: MallocComparison?) {
         let runtime = Runtime.current
         // The heap comparison runs the profiler without its event log, whose own growth would
         // otherwise show up in the heap's figure.
@@ -49,10 +57,21 @@ struct StepProfiling {
             }
         }
         let comparison = heap.map {
-            ProfileCommand.MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
+            MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
                              mallocStepPeakBytes: $0.peakAboveBaseline)
         }
         return (run, comparison)
     }
+}
 
+/// The step's peak above its start as the profiler and as the C heap saw it.
+public struct MallocComparison: Encodable, Sendable {
+    public let mode: String
+    public let depth: Int
+    public let profilerStepPeakBytes: Int
+    public let mallocStepPeakBytes: Int
+    enum CodingKeys: String, CodingKey {
+        case mode, depth
+        case profilerStepPeakBytes = "profiler_step_peak_bytes", mallocStepPeakBytes = "malloc_step_peak_bytes"
+    }
 }

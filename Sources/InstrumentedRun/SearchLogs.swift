@@ -5,15 +5,16 @@ import Search
 import Verifier
 
 /// The files of a search run directory.
-struct SearchPaths {
-    let run: String
-    var checkpoint: String { "\(run)/\(SearchRun.checkpointName).json" }
-    var genotype: String { "\(run)/genotype.json" }
-    var losses: String { "\(run)/losses.csv" }
-    var alphas: String { "\(run)/alphas.csv" }
-    var memory: String { "\(run)/memory.csv" }
-    var verification: String { "\(run)/verification.csv" }
-    var report: String { "\(run)/report.html" }
+public struct SearchPaths {
+    public let run: String
+    public init(run: String) { self.run = run }
+    public var checkpoint: String { "\(run)/\(SearchRun.checkpointName).json" }
+    public var genotype: String { "\(run)/genotype.json" }
+    public var losses: String { "\(run)/losses.csv" }
+    public var alphas: String { "\(run)/alphas.csv" }
+    public var memory: String { "\(run)/memory.csv" }
+    public var verification: String { "\(run)/verification.csv" }
+    public var report: String { "\(run)/report.html" }
 }
 
 /// The per-step logs of a search, as CSV (one row per step; alphas one row per step,
@@ -79,41 +80,5 @@ final class SearchLogs {
                                     String(report.branches.flips), String(report.branches.largestMargin),
                                     String(report.causality?.maxLeak ?? .nan), String(report.padding?.maxGradientError ?? .nan),
                                     report.passed ? "true" : "false"])
-    }
-}
-
-/// A progress line: rewritten in place on a terminal, printed every `quietSeconds`
-/// otherwise (CI logs stay short).
-final class ProgressLine {
-    let quietSeconds: Double
-    let enabled: Bool
-    let interactive = isatty(STDOUT_FILENO) != 0
-    private var last = Date.distantPast
-    private var open = false
-
-    init(quietSeconds: Double, enabled: Bool) {
-        self.quietSeconds = quietSeconds
-        self.enabled = enabled
-    }
-
-    func update(_ line: String) {
-        guard enabled, Date().timeIntervalSince(last) >= (interactive ? 0.5 : quietSeconds) else { return }
-        if interactive { print("\r\(line)   ", terminator: "") } else { print(line) }
-        open = interactive
-        fflush(nil)
-        last = Date()
-    }
-
-    /// A line of its own (not overwritten by the next update).
-    func message(_ line: String) {
-        guard enabled else { return }
-        end()
-        print(line)
-        fflush(nil)
-    }
-
-    func end() {
-        if open { print("") }
-        open = false
     }
 }

@@ -3,14 +3,14 @@ import RunFiles
 import TensorCore
 
 /// JSON reports written atomically (see `AtomicWrite`).
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws {
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws {
         try AtomicWrite.write(data, to: path)
     }
 
     /// A report as JSON (`ReportJSON`: non-finite values as null), written atomically; `-`
     /// is standard output.
-    static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    public static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
         let data = try ReportJSON.encode(value)
         if path == "-" {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
@@ -18,10 +18,4 @@ enum AtomicFile {
             try write(data, to: path)
         }
     }
-}
-
-/// An error whose message is what the user reads.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

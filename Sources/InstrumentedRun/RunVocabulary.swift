@@ -3,17 +3,17 @@ import Translation
 
 /// The vocabulary and token ids a run trains on, the same for `train`, `search` and the
 /// benchmarks, so their figures are about the same data.
-enum RunVocabulary {
+public enum RunVocabulary {
     /// Pairs longer than this (in subword tokens, either side) are left out of training:
     /// attention memory grows with the square of the length, and Multi30k has none.
     static let maxLength = 128
 
     /// RUN/vocab.json if the run has one; else `given` (copied in) or one learned on both
     /// sides of `corpus` with `merges` merges, saved as RUN/vocab.json.
-    static func loadOrLearn(run: String, corpus: ParallelCorpus, given: String? = nil, merges: Int, resuming: Bool) throws -> BytePairEncoding {
+    public static func loadOrLearn(run: String, corpus: ParallelCorpus, given: String? = nil, merges: Int, resuming: Bool) throws -> BytePairEncoding {
         let path = "\(run)/vocab.json"
         if FileManager.default.fileExists(atPath: path) { return try BytePairEncoding.load(path) }
-        guard !resuming else { throw CLIError("\(run): --resume, but the run has no vocab.json") }
+        guard !resuming else { throw InputError("\(run): --resume, but the run has no vocab.json") }
         let vocabulary = try given.map(BytePairEncoding.load) ?? BytePairEncoding.learn(corpus.source + corpus.target, merges: merges)
         try vocabulary.save(to: path)
         return vocabulary
@@ -23,11 +23,11 @@ enum RunVocabulary {
     /// `minimum` usable pairs is an error naming the files (`place`), what was read and why
     /// pairs were left out: a search needs a pair in each of its halves, a training one to
     /// train on and one to validate with.
-    static func pairs(_ corpus: ParallelCorpus, _ vocabulary: BytePairEncoding, place: String, minimum: Int, purpose: String) throws -> [TokenizedPair] {
+    public static func pairs(_ corpus: ParallelCorpus, _ vocabulary: BytePairEncoding, place: String, minimum: Int, purpose: String) throws -> [TokenizedPair] {
         let all = zip(corpus.source, corpus.target).map { TokenizedPair(source: vocabulary.encode($0), target: vocabulary.encode($1)) }
         let kept = all.filter { !$0.source.isEmpty && !$0.target.isEmpty && $0.source.count <= maxLength && $0.target.count <= maxLength }
         guard kept.count >= minimum else {
-            throw CLIError("\(place): \(corpus.count + corpus.skippedEmpty) pairs read, \(corpus.skippedEmpty) left out for an empty line, "
+            throw InputError("\(place): \(corpus.count + corpus.skippedEmpty) pairs read, \(corpus.skippedEmpty) left out for an empty line, "
                            + "\(all.count - kept.count) for more than \(maxLength) subwords on a side: \(kept.count) usable, and \(purpose) needs at least \(minimum)")
         }
         return kept

@@ -1,8 +1,10 @@
-import Verifier
+import Foundation
 
-/// The terminal form of `revsearch verify`'s summary.
-enum VerifyReportText {
-    static func render(_ r: VerificationSummary, verbose: Bool) -> String {
+extension VerificationSummary {
+    /// The terminal form of the summary (what `revsearch verify` prints): one row per batch
+    /// and mode, then, for failed steps (every step when `verbose`), one row per tensor.
+    public func text(verbose: Bool) -> String {
+        let r = self
         var out: [String] = []
         let limits = r.steps.first?.tolerance
         if r.model == "reversible" {
@@ -13,7 +15,7 @@ enum VerifyReportText {
             out.append("verify: the \(r.model) model, \(r.dtype), depth \(r.depth); Float32 gradients against a Float64 copy within the "
                        + "Float32 allowance (||Δg|| / max(||g||, 1e-3 ||g_model||)), ReLU branches replayed")
         }
-        var steps = Table("batch", "mode", "tokens", "layer inputs", "gradients", "f32 full vs f64", "mode vs f64", "allowances",
+        var steps = TextTable("batch", "mode", "tokens", "layer inputs", "gradients", "f32 full vs f64", "mode vs f64", "allowances",
                           "f64 twin", "flips", "flip margin", "loss diff", "pass")
         for s in r.steps {
             let twin = s.float64Reference
@@ -27,7 +29,7 @@ enum VerifyReportText {
         out.append("\nEach mode against full storage (and, Float32, against a Float64 twin on the same weights and branches):\n"
                    + steps.rendered)
         for s in r.steps where !s.passed || verbose {
-            var rows = Table("parameter", "grad norm", "vs full", "limit", "f32 full vs f64", "mode vs f64", "allowances", "pass")
+            var rows = TextTable("parameter", "grad norm", "vs full", "limit", "f32 full vs f64", "mode vs f64", "allowances", "pass")
             for p in s.parameters where !p.passed || verbose {
                 rows.add(p.name, sci(p.gradientNorm), sci(p.scaledError), sci(p.limit), p.float32Error.map(sci) ?? "-",
                          p.testedFloat64Error.map(sci) ?? "-",
@@ -47,7 +49,7 @@ enum VerifyReportText {
                        + "allowed \(FiniteDifferenceCheck.relativeTolerance) · scale + truncation + rounding): \(r.fdTensors) tensors, "
                        + "\(r.finiteDifferences.count) directions, largest error / allowed \(sci(measured)), \(failed.count) failed"
                        + (unresolved > 0 ? " (\(unresolved) of them unresolved: a gradient too small to resolve against rounding at any step size, so not verified)" : ""))
-            var fd = Table("tensor", "along", "analytic", "numeric", "step", "truncation", "rounding", "allowed", "error", "pass")
+            var fd = TextTable("tensor", "along", "analytic", "numeric", "step", "truncation", "rounding", "allowed", "error", "pass")
             let shown = verbose ? r.finiteDifferences : failed + r.finiteDifferences.filter(\.passed)
                 .sorted { $0.fraction > $1.fraction }.prefix(3)
             for d in shown {

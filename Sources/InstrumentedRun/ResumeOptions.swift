@@ -3,21 +3,21 @@ import Translation
 /// What a resumed run was given again, against what its checkpoint recorded: each option
 /// given with another value is named in one refusal, so a resume never silently ignores
 /// (or silently applies) a different model or optimisation.
-enum ResumeOptions {
+public enum ResumeOptions {
     /// `given`: (option, the value given or nil, the recorded value), all as text.
-    static func refuseDifferences(_ given: [(option: String, value: String?, recorded: String)], checkpoint path: String, kind: String) throws {
+    public static func refuseDifferences(_ given: [(option: String, value: String?, recorded: String)], checkpoint path: String, kind: String) throws {
         let differing = given.compactMap { option, value, recorded in
             value.flatMap { $0 == recorded ? nil : "--\(option) \($0) (the run has \(recorded))" }
         }
         guard differing.isEmpty else {
-            throw CLIError("\(path): a resumed \(kind) keeps its model and options, but " + differing.joined(separator: ", ")
+            throw InputError("\(path): a resumed \(kind) keeps its model and options, but " + differing.joined(separator: ", ")
                            + "; drop these options to continue the run, or start a new one with another --out")
         }
     }
 
     /// `--vocab` on a resume must be the run's own vocabulary, byte for byte.
-    static func refuseOtherVocabulary(_ vocab: String?, run: String) throws {
+    public static func refuseOtherVocabulary(_ vocab: String?, run: String) throws {
         guard let vocab, let runs = try CorpusFingerprint.file("\(run)/vocab.json"), try CorpusFingerprint.file(vocab) != runs else { return }
-        throw CLIError("\(vocab): --resume with a vocabulary other than the run's \(run)/vocab.json; drop --vocab to continue the run")
+        throw InputError("\(vocab): --resume with a vocabulary other than the run's \(run)/vocab.json; drop --vocab to continue the run")
     }
 }
