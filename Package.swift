@@ -40,8 +40,11 @@ let package = Package(
             dependencies: [
                 "CBLAS", "CUnwind",
                 .product(name: "RealModule", package: "swift-numerics"),
-            ]
+            ],
+            plugins: ["GitCommit"]
         ),
+        // Records the checkout's commit in the build (RevSearchVersion.commit).
+        .plugin(name: "GitCommit", capability: .buildTool()),
         .target(
             name: "Ops",
             dependencies: ["TensorCore"]

@@ -1,8 +1,10 @@
 import Foundation
+import TensorCore
 
-/// How reports are written as JSON: pretty, keys sorted, and a value that is not finite (a
-/// measure that overflowed, a NaN a failed check saw) as null. JSON has no NaN, and a string
-/// in a number's place ("nan") breaks the readers of a report.
+/// How reports are written as JSON: pretty, keys sorted, a value that is not finite (a
+/// measure that overflowed, a NaN a failed check saw) as null, and the version and commit
+/// that wrote it (`written_by`). JSON has no NaN, and a string in a number's place ("nan")
+/// breaks the readers of a report.
 public enum ReportJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
@@ -11,6 +13,6 @@ public enum ReportJSON {
         let marker = "\u{1}nonfinite\u{1}"
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker, negativeInfinity: marker, nan: marker)
         let quoted = String(decoding: try JSONEncoder().encode(marker), as: UTF8.self)
-        return Data(String(decoding: try encoder.encode(value), as: UTF8.self).replacingOccurrences(of: quoted, with: "null").utf8)
+        return Data(String(decoding: try encoder.encode(Stamped(value)), as: UTF8.self).replacingOccurrences(of: quoted, with: "null").utf8)
     }
 }

@@ -88,7 +88,7 @@ public struct Genotype: Codable, Sendable, Equatable {
     public func save(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicWrite.write(try encoder.encode(self), to: path)
+        try AtomicWrite.write(try encoder.encode(Stamped(self)), to: path)
     }
 
     /// Reads and checks a genotype file; errors name the file and what is wrong.

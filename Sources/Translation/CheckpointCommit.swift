@@ -50,7 +50,7 @@ public enum CheckpointCommit {
         var sealed = record
         setDigest(&sealed, SHA256.hex(weights))
         let jsonPath = "\(directory)/\(name).json"
-        try AtomicWrite.write(seal(try encoder().encode(sealed)), to: jsonPath)
+        try AtomicWrite.write(seal(try encoder().encode(Stamped(sealed))), to: jsonPath)
         if pause > 0 { Thread.sleep(forTimeInterval: pause) }
         sweep(directory: directory, name: name, keeping: record.weights)
     }

@@ -24,6 +24,28 @@ public final class TransformerBaseline: TranslationModel {
             self.decoderLayers = decoderLayers; self.heads = heads; self.dropout = dropout; self.dtype = dtype; self.seed = seed
         }
 
+        enum CodingKeys: String, CodingKey {
+            case vocabulary, heads, dropout, dtype, seed
+            case modelWidth = "model_width", encoderLayers = "encoder_layers", decoderLayers = "decoder_layers"
+        }
+
+        /// The camelCase keys of checkpoints written before the snake_case ones; still read.
+        enum EarlierKeys: String, CodingKey {
+            case modelWidth, encoderLayers, decoderLayers
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self), earlier = try decoder.container(keyedBy: EarlierKeys.self)
+            func size(_ key: CodingKeys, _ old: EarlierKeys) throws -> Int {
+                if !c.contains(key), earlier.contains(old) { return try earlier.decode(Int.self, forKey: old) }
+                return try c.decode(Int.self, forKey: key)
+            }
+            self.init(vocabulary: try c.decode(Int.self, forKey: .vocabulary), modelWidth: try size(.modelWidth, .modelWidth),
+                      encoderLayers: try size(.encoderLayers, .encoderLayers), decoderLayers: try size(.decoderLayers, .decoderLayers),
+                      heads: try c.decode(Int.self, forKey: .heads), dropout: try c.decode(Double.self, forKey: .dropout),
+                      dtype: try c.decode(DType.self, forKey: .dtype), seed: try c.decode(UInt64.self, forKey: .seed))
+        }
+
         /// What is wrong with the config (empty when it builds), by field.
         public func validate() -> [String] {
             let ranges = [SizeLimits.check("vocabulary", vocabulary, in: 4...SizeLimits.dimension),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 
 @main
 struct RevSearch: ParsableCommand {
@@ -15,6 +16,7 @@ struct RevSearch: ParsableCommand {
               3   the --memory-budget was exceeded
               64  usage: an unknown option, an invalid option value
             """,
+        version: "revsearch \(RevSearchVersion.description)",
         subcommands: [GradCheckCommand.self, VerifyCommand.self, ProfileCommand.self, DumpOpsCommand.self, VocabCommand.self, TrainCommand.self, SearchCommand.self, TranslateCommand.self, EvaluateCommand.self, ProbeCommand.self, BenchCommand.self]
     )
 

@@ -50,6 +50,14 @@ func temporaryDirectory() throws -> URL {
         #expect(help.status == 0 && help.stdout.contains("Exit status:"), "\(help.stdout)\(help.stderr)")
     }
 
+    /// The version from one place, with the commit the binary was built from.
+    @Test func versionNamesTheCommit() throws {
+        let result = try revsearch("--version")
+        #expect(result.status == 0)
+        #expect(result.stdout.range(of: #"^revsearch \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)\n$"#, options: .regularExpression) != nil,
+                "\(result.stdout)")
+    }
+
     @Test func missingDataDirectoryIsBadInput() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

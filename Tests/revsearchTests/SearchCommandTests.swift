@@ -39,6 +39,13 @@ import Testing
         }
         let genotype = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("genotype.json"))) as! [String: Any]
         #expect(genotype["version"] as? Int == 1)
+        // Every JSON file the run writes says which version and commit wrote it.
+        let stamp = try revsearch("--version").stdout
+        for file in ["genotype.json", "search.json"] {
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(file))) as? [String: Any]
+            let writtenBy = object?["written_by"] as? [String: String]
+            #expect(writtenBy.map { stamp == "revsearch \($0["version"] ?? "") (commit \($0["commit"] ?? ""))\n" } == true, "\(file): \(String(describing: writtenBy))")
+        }
         let encoder = genotype["encoder"] as! [[String]]
         #expect(encoder.count == 2 && encoder.allSatisfy { $0.count == 2 && !$0.contains("zero") })
         let memoryRows = try String(contentsOf: out.appendingPathComponent("memory.csv"), encoding: .utf8).split(separator: "\n")
