@@ -50,7 +50,7 @@ struct SearchReport {
         return sections.map(\.file)
     }
 
-    var modeText: String { options.mode == "full" ? "full storage" : options.mode }
+    var modeText: String { options.mode == .full ? "full storage" : options.mode.description }
 
     func window(_ count: Int) -> Int { max(1, count / 50) }
 

@@ -165,8 +165,7 @@ public struct SearchRun {
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
                 let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
-                                                      dropoutKey: last.dropoutKey, float64Reference: true, invariances: true,
-                                                      registry: s.registry, faults: s.faults).report
+                                                      dropoutKey: last.dropoutKey, float64Reference: true, invariances: true)
                 try logs.verification(step: step, report: report)
                 outcome.verifications.append(VerificationRow(step: step, report: report))
                 observer?.observe(.verified(step: step, report: report))

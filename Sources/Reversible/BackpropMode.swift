@@ -1,5 +1,5 @@
 /// How a stack of reversible layers is differentiated.
-public enum BackpropMode: Sendable, Equatable, CustomStringConvertible {
+public enum BackpropMode: Sendable, Equatable, CustomStringConvertible, Codable {
     /// Ordinary backprop: every activation of every layer kept on one tape.
     case full
     /// Only each stack's top output kept; every layer's input rebuilt in backward.
@@ -25,6 +25,21 @@ public enum BackpropMode: Sendable, Equatable, CustomStringConvertible {
         case .reconstruction: "reconstruction"
         case .hybrid(let k): "hybrid:\(k)"
         }
+    }
+
+    /// Written as its text ("hybrid:2"); another text is an error naming the valid ones.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let mode = BackpropMode(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected full, reconstruction or hybrid:K (K >= 1), found \"\(text)\"")
+        }
+        self = mode
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 
     /// Whether layer `index` (0-based) has its input stored.

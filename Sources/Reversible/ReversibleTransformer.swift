@@ -16,6 +16,9 @@ public final class ReversibleTransformer {
     let outputProjection: Tensor
     /// Observes layer inputs (stored and reconstructed); nil unless a verifier attaches.
     public weak var trace: ReversibleTrace?
+    /// Where the ops came from, and the faults built in: a copy is built the same way.
+    public let registry: OpRegistry
+    package let faults: InjectedFaults
 
     public convenience init(_ config: ModelConfig, registry: OpRegistry = .standard) throws {
         try self.init(config, registry: registry, faults: [])
@@ -26,6 +29,8 @@ public final class ReversibleTransformer {
         let problems = config.validate(registry: registry)
         guard problems.isEmpty else { throw ModelError.invalidConfig(problems) }
         self.config = config
+        self.registry = registry
+        self.faults = faults
         var rng = RandomState(seed: config.seed)
         let d = config.modelWidth, e = config.embeddingWidth, dtype = config.dtype
         sourceEmbedding = FactorisedEmbedding(vocabulary: config.sourceVocabulary, embeddingWidth: e, modelWidth: d, dtype: dtype, rng: &rng)
@@ -70,6 +75,18 @@ public final class ReversibleTransformer {
     /// Architecture weights: one alpha per mixed node, named as in `parameters`.
     public var alphas: [(name: String, tensor: Tensor)] {
         parameters.filter { $0.name.hasSuffix(".alpha") }
+    }
+
+    /// The same architecture in `dtype` (with `dropout`, if given), from the same registry
+    /// and faults, holding this model's weights (Float32 values widened exactly): the
+    /// verifier's Float64 twin.
+    public func copy(dtype: DType, dropout: Double? = nil) throws -> ReversibleTransformer {
+        var changed = config
+        changed.dtype = dtype
+        if let dropout { changed.dropout = dropout }
+        let copy = try ReversibleTransformer(changed, registry: registry, faults: faults)
+        copyValues(of: parameters, into: copy.parameters)
+        return copy
     }
 
     public func zeroGradients() {
@@ -165,6 +182,21 @@ public final class ReversibleTransformer {
         return (h, stored)
     }
 
+    /// Both stacks forward: the embedded sources through the encoder, then the embedded
+    /// targets through the decoder, whose cross-attention reads `memory(encoder output)`
+    /// (the output itself, or a leaf a reconstruction's backward accumulates into), keeping
+    /// the layer inputs `keep` asks for.
+    func forwardStacks(_ batch: Seq2SeqBatch, _ bc: BatchContext, keep: (Int) -> Bool = { _ in false },
+                       memory: (Tensor) -> Tensor = { $0 }) -> (encoded: (output: Tensor, stored: [Int: Tensor]), memory: Tensor,
+                                                                 decoded: (output: Tensor, stored: [Int: Tensor])) {
+        let source = withScope("encoder") { embedSource(batch, bc) }
+        let encoded = runStack("encoder", encoder, input: source, bc, memory: nil, keep: keep)
+        let memoryInput = memory(encoded.output)
+        let target = withScope("decoder") { embedTarget(batch, bc) }
+        let decoded = runStack("decoder", decoder, input: target, bc, memory: memoryInput, keep: keep)
+        return (encoded, memoryInput, decoded)
+    }
+
     // MARK: - Training step
 
     /// Forward and backward of one batch: returns the loss, leaves gradients in every
@@ -179,10 +211,7 @@ public final class ReversibleTransformer {
             let tape = Tape()
             let loss = runtime.withPhase(.forward) {
                 tape.recording { () -> Tensor in
-                    let source = withScope("encoder") { embedSource(batch, bc) }
-                    let memory = runStack("encoder", encoder, input: source, bc, memory: nil, keep: { _ in false }).output
-                    let target = withScope("decoder") { embedTarget(batch, bc) }
-                    let top = runStack("decoder", decoder, input: target, bc, memory: memory, keep: { _ in false }).output
+                    let top = forwardStacks(batch, bc).decoded.output
                     return withScope("decoder") { self.loss(top, batch, labelSmoothing: labelSmoothing) }
                 }
             }
@@ -198,16 +227,12 @@ public final class ReversibleTransformer {
     func reconstructionStep(_ batch: Seq2SeqBatch, _ bc: BatchContext, mode: BackpropMode, labelSmoothing: Double) -> Double {
         let runtime = Runtime.current
         // Forward, recording nothing.
-        let (memoryValue, encoderStored, top, decoderStored, memoryLeaf) = runtime.withPhase(.forward) { runtime.withTape(nil) {
-            let source = withScope("encoder") { embedSource(batch, bc) }
-            let encoded = runStack("encoder", encoder, input: source, bc, memory: nil, keep: mode.storesInput(ofLayer:))
+        let (encoded, memoryLeaf, decoded) = runtime.withPhase(.forward) { runtime.withTape(nil) {
             // The encoder output every cross-attention reads: one leaf, so its gradient
             // accumulates over all decoder layers before the encoder's backward starts.
-            let memoryLeaf = encoded.output.detached(requiresGrad: true)
-            let target = withScope("decoder") { embedTarget(batch, bc) }
-            let decoded = runStack("decoder", decoder, input: target, bc, memory: memoryLeaf, keep: mode.storesInput(ofLayer:))
-            return (encoded.output, encoded.stored, decoded.output, decoded.stored, memoryLeaf)
+            forwardStacks(batch, bc, keep: mode.storesInput(ofLayer:), memory: { $0.detached(requiresGrad: true) })
         } }
+        let (memoryValue, encoderStored, top, decoderStored) = (encoded.output, encoded.stored, decoded.output, decoded.stored)
         // Output head on its own tape.
         let topLeaf = top.detached(requiresGrad: true)
         let headTape = Tape()
@@ -263,10 +288,7 @@ public final class ReversibleTransformer {
     public func evaluateLoss(_ batch: Seq2SeqBatch, dropoutKey: UInt64, training: Bool, labelSmoothing: Double = 0.1) -> Double {
         Runtime.current.withTape(nil) {
             let bc = batchContext(batch, dropoutKey: dropoutKey, training: training)
-            let source = withScope("encoder") { embedSource(batch, bc) }
-            let memory = runStack("encoder", encoder, input: source, bc, memory: nil, keep: { _ in false }).output
-            let target = withScope("decoder") { embedTarget(batch, bc) }
-            let top = runStack("decoder", decoder, input: target, bc, memory: memory, keep: { _ in false }).output
+            let top = forwardStacks(batch, bc).decoded.output
             return withScope("decoder") { loss(top, batch, labelSmoothing: labelSmoothing) }.scalarValue
         }
     }
@@ -274,11 +296,7 @@ public final class ReversibleTransformer {
     /// Decoder logits [B, T, V] of a batch, without gradients (causality checks, translation).
     public func decoderLogits(_ batch: Seq2SeqBatch) -> Tensor {
         Runtime.current.withTape(nil) {
-            let bc = batchContext(batch, dropoutKey: 0, training: false)
-            let source = withScope("encoder") { embedSource(batch, bc) }
-            let memory = runStack("encoder", encoder, input: source, bc, memory: nil, keep: { _ in false }).output
-            let target = withScope("decoder") { embedTarget(batch, bc) }
-            let top = runStack("decoder", decoder, input: target, bc, memory: memory, keep: { _ in false }).output
+            let top = forwardStacks(batch, batchContext(batch, dropoutKey: 0, training: false)).decoded.output
             return reshape(logits(top), [batch.batchSize, batch.targetLength, config.targetVocabulary])
         }
     }

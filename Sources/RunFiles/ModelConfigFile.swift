@@ -73,3 +73,12 @@ extension JSONObjectReader {
         return config
     }
 }
+
+extension JSONObjectReader {
+    /// A backprop mode field: "full", "reconstruction" or "hybrid:K".
+    public mutating func backprop(_ key: String) throws -> BackpropMode? {
+        guard let text = try string(key) else { return nil }
+        guard let mode = BackpropMode(text) else { throw error(key, "expected full, reconstruction or hybrid:K (K >= 1), found \"\(text)\"") }
+        return mode
+    }
+}

@@ -13,7 +13,7 @@ public final class BilevelSearch {
 
     public struct Options: Sendable, Codable {
         public var order = Order.first
-        public var mode = "reconstruction"
+        public var mode = BackpropMode.reconstruction
         public var maxTokens = 2048
         public var thetaPeakLearningRate = 1e-3
         public var thetaWarmup = 400
@@ -50,10 +50,9 @@ public final class BilevelSearch {
 
     /// Splits `pairs` into two disjoint halves by a seeded shuffle: theta's and alpha's.
     public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options) throws {
-        guard let mode = BackpropMode(options.mode) else { throw SearchError("unknown backprop mode '\(options.mode)'") }
         self.model = model
         self.options = options
-        backprop = mode
+        backprop = options.mode
         var rng = RandomState(seed: options.seed ^ 0xda75)
         let order = pairs.indices.shuffled(using: &rng)
         let half = order.count / 2

@@ -30,3 +30,10 @@ extension Tensor {
         return t
     }
 }
+
+/// Copies the values of `source` into `target`, parameter by parameter (converting dtype:
+/// Float32 values widen exactly): a model's twin in another dtype holds the same weights.
+public func copyValues(of source: [(name: String, tensor: Tensor)], into target: [(name: String, tensor: Tensor)]) {
+    precondition(source.map(\.name) == target.map(\.name), "copyValues needs the same parameters in the same order")
+    for (to, from) in zip(target, source) { to.tensor.assign(from.tensor.scalars) }
+}

@@ -62,7 +62,7 @@ public enum CandidateOpCatalog {
                 for i in 0..<tensor.count { p[i] += Float(0.1 * weights.normal()) }
             }
             rng = weights
-            for (target, source) in zip(op.parameters, single.parameters) { target.tensor.assign(source.tensor.scalars) }
+            copyValues(of: single.parameters, into: op.parameters)
             let h = variable([b, t, c], &rng).roundedThroughFloat32().converted(keepingGradFlag: dtype)
             let memory = causal ? variable([b, s, d], &rng).roundedThroughFloat32().converted(keepingGradFlag: dtype) : nil
             let positions = Seq2SeqBatch.positionMask(lengths: lengths, length: t, dtype: dtype)

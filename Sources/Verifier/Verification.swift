@@ -56,20 +56,19 @@ public enum Verification {
             batches[layout] = batch
             for mode in setup.modes {
                 steps.append(try compare(model, batch: batch, batchName: layout.rawValue, mode: mode, dropoutKey: dropoutKey,
-                                         policy: policy, float64Reference: setup.model.dtype == .float32,
-                                         registry: setup.registry, faults: setup.faults).report)
+                                         policy: policy, float64Reference: setup.model.dtype == .float32))
             }
         }
         guard setup.fullChecks, let ragged = batches[.ragged] ?? batches.values.first else {
             return VerificationSummary(setup: setup, steps: steps, finiteDifferences: [], causality: nil, padding: [])
         }
         let causality = CausalityCheck.run(model, batch: ragged)
-        let twin = try self.twin(of: model, registry: setup.registry, faults: setup.faults)
+        let twin = try model.copy(dtype: .float64)
         twin.zeroGradients()
         twin.trainingStep(ragged, mode: setup.modes.first ?? .reconstruction, dropoutKey: dropoutKey)
         let finiteDifferences = FiniteDifferenceCheck.run(twin, batch: ragged, dropoutKey: dropoutKey, seed: setup.seed)
         twin.zeroGradients()
-        let still = try self.twin(of: model, registry: setup.registry, faults: setup.faults, dropout: 0)
+        let still = try model.copy(dtype: .float64, dropout: 0)
         let depth = max(setup.model.encoderLayers, setup.model.decoderLayers)
         let padding = setup.modes.map { mode in
             PaddingInvariance.run(still, batch: ragged, mode: mode, limit: policy.tolerance(dtype: .float64, depth: depth).gradient,
@@ -77,17 +76,6 @@ public enum Verification {
         }
         return VerificationSummary(setup: setup, steps: steps, finiteDifferences: finiteDifferences, causality: causality,
                                    padding: padding)
-    }
-
-    /// A Float64 copy of `model` holding the same weights (Float32 values widened exactly).
-    static func twin(of model: ReversibleTransformer, registry: OpRegistry, faults: InjectedFaults,
-                     dropout: Double? = nil) throws -> ReversibleTransformer {
-        var config = model.config
-        config.dtype = .float64
-        if let dropout { config.dropout = dropout }
-        let twin = try ReversibleTransformer(config, registry: registry, faults: faults)
-        for (target, source) in zip(twin.parameters, model.parameters) { target.tensor.assign(source.tensor.scalars) }
-        return twin
     }
 
     /// One step of a model run twice: full storage, recording the ReLU and max-pooling
@@ -137,16 +125,16 @@ public enum Verification {
     /// not run.
     public static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, batchName: String = "batch", mode: BackpropMode,
                                dropoutKey: UInt64, policy: TolerancePolicy = .standard, float64Reference: Bool = false,
-                               invariances: Bool = false, registry: OpRegistry = .standard) throws -> VerificationReport {
-        try compare(model, batch: batch, batchName: batchName, mode: mode, dropoutKey: dropoutKey, policy: policy,
-                    float64Reference: float64Reference, invariances: invariances, registry: registry, faults: []).report
+                               invariances: Bool = false) throws -> VerificationReport {
+        try compareWithGradients(model, batch: batch, batchName: batchName, mode: mode, dropoutKey: dropoutKey, policy: policy,
+                                 float64Reference: float64Reference, invariances: invariances).report
     }
 
-    /// `compare` for a model built with deliberate faults: its twin gets the same faults.
-    package static func compare(_ model: ReversibleTransformer, batch: Seq2SeqBatch, batchName: String = "batch", mode: BackpropMode,
-                                dropoutKey: UInt64, policy: TolerancePolicy = .standard, float64Reference: Bool = false,
-                                invariances: Bool = false, registry: OpRegistry = .standard,
-                                faults: InjectedFaults) throws -> (report: VerificationReport, fullGradients: [[Double]]) {
+    /// `compare`, also returning full storage's gradients. A Float64 twin is the model's
+    /// `copy`: built from its registry, with any faults it was built with.
+    static func compareWithGradients(_ model: ReversibleTransformer, batch: Seq2SeqBatch, batchName: String = "batch", mode: BackpropMode,
+                                     dropoutKey: UInt64, policy: TolerancePolicy = .standard, float64Reference: Bool = false,
+                                     invariances: Bool = false) throws -> (report: VerificationReport, fullGradients: [[Double]]) {
         let config = model.config
         let depth = max(config.encoderLayers, config.decoderLayers)
         let tolerance = policy.tolerance(dtype: config.dtype, depth: depth)
@@ -161,7 +149,7 @@ public enum Verification {
         let allowance = policy.float32Allowance(depth: depth, sumLength: tokens * config.modelWidth)
         let modeAllowance = allowance + tolerance.gradient
         if float64Reference && config.dtype == .float32 {
-            let twin = try self.twin(of: model, registry: registry, faults: faults)
+            let twin = try model.copy(dtype: .float64)
             let exact = stepPair(twin, batch: batch, mode: mode, dropoutKey: dropoutKey, log: log, recording: false)
             let limits = policy.tolerance(dtype: .float64, depth: depth)
             let twinLayers = layerRows(exact.trace, limit: limits.activation)
@@ -193,7 +181,7 @@ public enum Verification {
         if invariances {
             let sentences = longestTargets(4, of: batch)
             causalityResult = CausalityCheck.run(model, batch: sentences)
-            padding = PaddingInvariance.run(try twin(of: model, registry: registry, faults: faults, dropout: 0), batch: sentences,
+            padding = PaddingInvariance.run(try model.copy(dtype: .float64, dropout: 0), batch: sentences,
                                             mode: mode, limit: policy.tolerance(dtype: .float64, depth: depth).gradient,
                                             floorFraction: policy.gradientFloor)
         }

@@ -23,8 +23,7 @@ extension ProbeScenarios {
         config.dtype = .float64
         let steps = try parameters.int("steps", in: 1...1000) ?? 3
         var options = BilevelSearch.Options()
-        options.mode = try parameters.string("mode") ?? "reconstruction"
-        guard BackpropMode(options.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
+        options.mode = try parameters.backprop("mode") ?? .reconstruction
         options.maxTokens = 64
         options.thetaWarmup = 2
         // The probe sets it so that clipping acts in some steps and not in others.

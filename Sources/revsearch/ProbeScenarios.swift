@@ -153,8 +153,7 @@ extension ProbeScenarios {
         s.merges = try parameters.int("merges", in: 0...1_000_000) ?? 500
         s.search.maxTokens = try parameters.int("max_tokens", in: 1...(1 << 22)) ?? 512
         s.search.order = try parameters.int("order", in: 1...2) == 2 ? .second : .first
-        s.search.mode = try parameters.string("mode") ?? "reconstruction"
-        guard BackpropMode(s.search.mode) != nil else { throw parameters.error("mode", "expected reconstruction, full or hybrid:K") }
+        s.search.mode = try parameters.backprop("mode") ?? .reconstruction
         let outcome = try SearchRun(s).run()
         let checks = outcome.verifications.map(\.report)
         return [

@@ -90,7 +90,7 @@ struct SearchCommand: ParsableCommand {
         let problems = s.model.validate(registry: .standard)
         guard problems.isEmpty else { throw ValidationError("the super-network cannot be built:\n  " + problems.joined(separator: "\n  ")) }
         s.search.order = order == 2 ? .second : .first
-        s.search.mode = mode ?? "reconstruction"
+        s.search.mode = mode.flatMap { BackpropMode($0) } ?? .reconstruction
         s.search.maxTokens = maxTokens ?? 2048
         s.search.thetaPeakLearningRate = lr ?? 1e-3
         s.search.thetaWarmup = warmup ?? 400
@@ -126,7 +126,7 @@ struct SearchCommand: ParsableCommand {
             ("splits", splits.map(String.init), String(m.splits)), ("layers", layers.map(String.init), String(m.encoderLayers)),
             ("heads", heads.map(String.init), String(m.heads)), ("pooling", pooling, m.pooling.rawValue),
             ("dropout", dropout.map { "\($0)" }, "\(m.dropout)"), ("seed", seed.map(String.init), String(o.seed)),
-            ("order", order.map(String.init), String(o.order.rawValue)), ("mode", mode, o.mode),
+            ("order", order.map(String.init), String(o.order.rawValue)), ("mode", mode, o.mode.description),
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.thetaWarmup)), ("alpha-lr", alphaLr.map { "\($0)" }, "\(o.alphaLearningRate)"),
         ]

@@ -29,7 +29,7 @@ enum SecondOrderCheck {
         }
         var options = BilevelSearch.Options()
         options.order = .second
-        options.mode = "full"
+        options.mode = .full
         options.thetaWarmup = 1
         options.thetaPeakLearningRate = 0.05
         options.hessianStep = hessianStep

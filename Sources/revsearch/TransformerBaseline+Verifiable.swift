@@ -28,7 +28,7 @@ extension TransformerBaseline: VerifiableModel {
         changed.dtype = dtype
         if let dropout { changed.dropout = dropout }
         let copy = TransformerBaseline(changed)
-        for (target, source) in zip(copy.parameters, parameters) { target.tensor.assign(source.tensor.scalars) }
+        copyValues(of: parameters, into: copy.parameters)
         return copy
     }
 
