@@ -80,10 +80,15 @@ let package = Package(
             name: "InstrumentedRun",
             dependencies: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles"]
         ),
+        // The scenarios `revsearch probe` runs (package API: the CLI's, not a user's).
+        .target(
+            name: "Probing",
+            dependencies: ["TensorCore", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun"]
+        ),
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "Probing", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

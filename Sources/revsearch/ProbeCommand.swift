@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InstrumentedRun
+import Probing
 import RunFiles
 import Verifier
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InstrumentedRun
 import Ops
+import Probing
 import Reversible
 import TensorCore
 import Translation

@@ -13,8 +13,8 @@ import Verifier
 /// dynamic convolution, zero, identity) and mean pooling: the Hessian-vector product is a
 /// finite difference over θ itself, exact to O(step²) only where the gradient is smooth,
 /// so a ReLU crossing inside it would be measured as an error of the formula.
-enum SecondOrderCheck {
-    static func run(_ base: ModelConfig, seed: UInt64, hessianStep: Double = 1e-4) throws -> [FiniteDifferenceCheck.Direction] {
+package enum SecondOrderCheck {
+    package static func run(_ base: ModelConfig, seed: UInt64, hessianStep: Double = 1e-4) throws -> [FiniteDifferenceCheck.Direction] {
         var config = base
         config.dtype = .float64
         config.dropout = 0

@@ -9,10 +9,10 @@ import Verifier
 
 /// The scenarios a probe can name. Each reads its parameters (unknown ones are errors)
 /// and returns named metrics for the probe's expectations; booleans are 1 or 0.
-enum ProbeScenarios {
-    typealias Run = @Sendable (inout JSONObjectReader) throws -> [String: Double]
+package enum ProbeScenarios {
+    package typealias Run = @Sendable (inout JSONObjectReader) throws -> [String: Double]
 
-    static let all: [String: Run] = [
+    package static let all: [String: Run] = [
         "gradcheck": gradcheck,
         "verify": verify,
         "profile": profile,
