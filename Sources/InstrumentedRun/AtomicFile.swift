@@ -4,6 +4,7 @@ import TensorCore
 
 /// JSON reports written atomically (see `AtomicWrite`).
 public enum AtomicFile {
+    /// Writes `data` to `path` atomically: a reader sees the old file or the new one, never a mix.
     public static func write(_ data: Data, to path: String) throws {
         try AtomicWrite.write(data, to: path)
     }

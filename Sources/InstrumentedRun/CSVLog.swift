@@ -30,6 +30,7 @@ public final class CSVLog {
         self.handle = handle
     }
 
+    /// Appends one row (fields joined by commas) and flushes it, so a killed run keeps every row written.
     public func append(_ fields: [String]) throws {
         try handle.write(contentsOf: Data((fields.joined(separator: ",") + "\n").utf8))
     }

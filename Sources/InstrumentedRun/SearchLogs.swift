@@ -6,14 +6,23 @@ import Verifier
 
 /// The files of a search run directory.
 public struct SearchPaths {
+    /// The run directory.
     public let run: String
+    /// The files of the run in `run`.
     public init(run: String) { self.run = run }
+    /// The checkpoint JSON (`search.json`), naming its weights file.
     public var checkpoint: String { "\(run)/\(SearchRun.checkpointName).json" }
+    /// The derived architecture.
     public var genotype: String { "\(run)/genotype.json" }
+    /// One row per step: losses, learning rate, throughput.
     public var losses: String { "\(run)/losses.csv" }
+    /// One row per step, node and op: softmax(alpha) and alpha.
     public var alphas: String { "\(run)/alphas.csv" }
+    /// With the profiler: one row per step, the peaks and each layer's.
     public var memory: String { "\(run)/memory.csv" }
+    /// One row per verification: errors against their limits.
     public var verification: String { "\(run)/verification.csv" }
+    /// The HTML report with its charts.
     public var report: String { "\(run)/report.html" }
 }
 

@@ -14,26 +14,33 @@ import Verifier
 /// none of them); the run's CSV logs, atomic checkpoints, exact resume, the derived genotype
 /// and the HTML report in RUN; progress reported to a `RunObserver`.
 public struct SearchRun {
+    /// What to search, how long, and which instruments to attach.
     public struct Settings {
         /// Corpus directory holding <split>.<lang>[.gz]; the train split is halved (theta's, alpha's).
         public var data: String
+        /// The source language (file suffix).
         public var source: String
+        /// The target language (file suffix).
         public var target: String
         /// Run directory: vocabulary, checkpoint, logs, genotype, report.
         public var out: String
+        /// BPE merges to learn when the run has no vocabulary yet.
         public var merges = 8000
         /// A vocabulary file to use instead of learning one.
         public var vocabulary: String?
         /// The super-network; its vocabularies are set from the run's vocabulary. On resume,
         /// the checkpoint's model is used.
         public var model = ModelConfig(embeddingWidth: 64, modelWidth: 240, splits: 2, encoderLayers: 2, decoderLayers: 2, heads: 4)
+        /// Bilevel search options: order, backprop mode, batch size, learning rates, seed.
         public var search = BilevelSearch.Options()
         /// Where the super-network's ops come from: the standard ones plus any a user registers
         /// (name them in `model.encoderOps`/`decoderOps`, or leave "all").
         public var registry = OpRegistry.standard
+        /// Stop after this many search steps.
         public var maxSteps = 1000
         /// Stop after this many minutes (0: no limit).
         public var maxMinutes = 0.0
+        /// Commit a checkpoint every N steps (and at the end).
         public var checkpointEvery = 100
         /// Record every step's peak memory per layer (RUN/memory.csv).
         public var profile = false
@@ -42,11 +49,14 @@ public struct SearchRun {
         /// Cap on live tensor bytes; going over calls `budgetExceeded` (default: MemoryBudget's,
         /// which prints the violation and exits with status 3).
         public var memoryBudget: Int?
+        /// Called before the allocation that would go over `memoryBudget`; must not return.
         public var budgetExceeded: ((MemoryBudget.Violation) -> Never)?
+        /// Continue from the run's checkpoint exactly where it stopped.
         public var resume = false
         /// Deliberate faults in the super-network, to watch `verifyEvery` catch them.
         package var faults: InjectedFaults = []
 
+        /// Settings with the defaults of `revsearch search`.
         public init(data: String, source: String, target: String, out: String) {
             self.data = data; self.source = source; self.target = target; self.out = out
         }
@@ -54,11 +64,17 @@ public struct SearchRun {
 
     /// What a finished run leaves for its caller.
     public struct Outcome {
+        /// Steps taken in this session (a resumed run counts from its checkpoint).
         public var steps: Int
+        /// The derived architecture (also in RUN/genotype.json).
         public var genotype: Genotype
+        /// Theta's loss at the first and last step of this session.
         public var firstLoss: Double
+        /// See `firstLoss`.
         public var lastLoss: Double
+        /// Every verification of this session.
         public var verifications: [VerificationRow]
+        /// With the profiler: each step's peak activation bytes.
         public var peakActivationBytes: [Int]
         /// The largest change of any alpha entry over the run.
         public var alphaMovement: Double
@@ -68,19 +84,28 @@ public struct SearchRun {
         public var budgetPeak: (bytes: Int, budget: Int)?
     }
 
+    /// A verification and the step it ran at.
     public struct VerificationRow {
+        /// The search step the verification checked.
         public let step: Int
+        /// Its layer inputs and gradients against full storage, with limits.
         public let report: VerificationReport
     }
 
+    /// What this run searches.
     public let settings: Settings
 
+    /// A search with these settings; `run` runs it.
     public init(_ settings: Settings) { self.settings = settings }
 
     static let checkpointName = "search"
 
+    /// The run's files.
     public var paths: SearchPaths { SearchPaths(run: settings.out) }
 
+    /// Runs the search to its step or time limit, reporting to `observer`. Throws
+    /// `InputError` for input it cannot use and `CheckFailed` for a failed verification or a
+    /// divergence (after writing the checkpoint, genotype and report of the last good step).
     public func run(observer: RunObserver? = nil) throws -> Outcome {
         let start = Date()
         let s = settings

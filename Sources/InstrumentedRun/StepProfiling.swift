@@ -7,7 +7,9 @@ import Verifier
 /// One profiled training step of a reversible model on a synthetic batch, per (mode,
 /// depth): what `revsearch profile` and the `profile` probe measure.
 public struct StepProfiling {
+    /// Sentences in the synthetic batch.
     public var batch = 8
+    /// Source and target length of every sentence.
     public var length = 16
     /// Capture call stacks (libunwind): call sites and folded stacks at the peak.
     public var stacks = false
@@ -18,6 +20,7 @@ public struct StepProfiling {
     /// Where Chrome traces and folded stacks go (none without it).
     public var out: String?
 
+    /// A profiling of one step of `batch` sentences of `length` tokens.
     public init(batch: Int = 8, length: Int = 16, stacks: Bool = false, top: Int = 8, checkMalloc: Bool = false, out: String? = nil) {
         self.batch = batch; self.length = length; self.stacks = stacks; self.top = top; self.checkMalloc = checkMalloc; self.out = out
     }
@@ -66,9 +69,13 @@ public struct StepProfiling {
 
 /// The step's peak above its start as the profiler and as the C heap saw it.
 public struct MallocComparison: Encodable, Sendable {
+    /// The backprop mode profiled.
     public let mode: String
+    /// Encoder (and decoder) layers.
     public let depth: Int
+    /// The profiler's peak of tensor bytes above the step's start.
     public let profilerStepPeakBytes: Int
+    /// The C heap's peak above the step's start (mallinfo2).
     public let mallocStepPeakBytes: Int
     enum CodingKeys: String, CodingKey {
         case mode, depth

@@ -12,13 +12,17 @@ import Translation
 /// atomically, exact resume, periodic validation, a divergence stopped at its step, and the
 /// memory profiler attached to sampled steps through the allocator hooks.
 public struct TrainingRun {
+    /// What to train, how long, and which instruments to attach.
     public struct Settings {
         /// Corpus directory holding <split>.<lang>[.gz] (train and val splits).
         public var data: String
+        /// The source language (file suffix).
         public var source: String
+        /// The target language (file suffix).
         public var target: String
         /// Run directory: vocabulary, checkpoints, train.csv, profile.
         public var out: String
+        /// BPE merges to learn when the run has no vocabulary yet.
         public var merges = 8000
         /// A vocabulary file to use instead of learning one (copied into the run).
         public var vocabulary: String?
@@ -33,24 +37,36 @@ public struct TrainingRun {
         public var modelWidth: Int?
         /// Encoder and decoder layers each (default 3 for the baseline, 6 for a genotype model).
         public var layers: Int?
+        /// Attention heads (default 4).
         public var heads: Int?
+        /// Dropout (default 0.2).
         public var dropout: Double?
+        /// Tokens per batch, sentences x longest side (default 4096).
         public var maxTokens: Int?
+        /// Peak learning rate (default 1e-3).
         public var learningRate: Double?
+        /// Warm-up steps (default 800).
         public var warmup: Int?
+        /// Seed of the weights, data order and dropout (default 1).
         public var seed: UInt64?
+        /// Stop after this many updates.
         public var maxSteps = 100_000
         /// Bounds the whole run, validations included (0: no limit).
         public var maxMinutes = 0.0
+        /// Measure the validation loss every N updates.
         public var validateEvery = 500
+        /// Commit a checkpoint every N updates (and at the end).
         public var checkpointEvery = 500
+        /// Continue from the run's checkpoint exactly where it stopped.
         public var resume = false
         /// Attach the memory profiler to every `profileEvery`-th step and write its figures here.
         public var profile: String?
+        /// With `profile`: which steps (every N-th).
         public var profileEvery = 100
         /// Where a genotype's ops come from: the standard ones plus any a user registers.
         public var registry = OpRegistry.standard
 
+        /// Settings with the defaults of `revsearch train`.
         public init(data: String, source: String, target: String, out: String) {
             self.data = data; self.source = source; self.target = target; self.out = out
         }
@@ -58,20 +74,30 @@ public struct TrainingRun {
 
     /// What a finished training leaves for its caller.
     public struct Outcome {
+        /// Updates done in all (a resumed run counts from the start).
         public let steps: Int
+        /// This session's wall-clock time.
         public let seconds: Double
+        /// The final validation loss (partial if the time limit cut it short).
         public let validation: ValidationLoss
+        /// The checkpoint JSON's path.
         public let checkpoint: String
         /// The sampled steps' memory profiles (with `profile`).
         public let profiled: [ProfileRun]
     }
 
+    /// What this run trains.
     public let settings: Settings
 
+    /// A training with these settings; `run` runs it.
     public init(_ settings: Settings) { self.settings = settings }
 
+    /// The run's checkpoint JSON.
     public var checkpointPath: String { "\(settings.out)/checkpoint.json" }
 
+    /// Runs the training to its update or time limit, reporting to `observer`. Throws
+    /// `InputError` for input it cannot use and `CheckFailed` for a divergence (the last good
+    /// checkpoint kept).
     public func run(observer: RunObserver? = nil) throws -> Outcome {
         let s = settings
         let start = Date()
