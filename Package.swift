@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "RunFiles", targets: ["RunFiles"]),
         .library(name: "InstrumentedRun", targets: ["InstrumentedRun"]),
+        // Every library in one dependency line.
+        .library(name: "RevSearch", targets: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier",
+                                               "RunFiles", "InstrumentedRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
