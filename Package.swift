@@ -83,6 +83,11 @@ let package = Package(
             name: "InstrumentedRun",
             dependencies: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles"]
         ),
+        // What `revsearch bench` measures (package API: the CLI's, not a user's).
+        .target(
+            name: "Benchmarks",
+            dependencies: ["TensorCore", "Reversible", "Profiler", "Translation", "Verifier", "InstrumentedRun", "CBLAS"]
+        ),
         // The scenarios `revsearch probe` runs (package API: the CLI's, not a user's).
         .target(
             name: "Probing",
@@ -91,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "Probing", "CBLAS",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "Probing", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

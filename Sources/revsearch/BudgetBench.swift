@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import InstrumentedRun
 import Profiler
@@ -34,12 +35,6 @@ struct BudgetBench: ParsableCommand {
     @Option(help: "Steps timed per mode at the common d (0: no timing).") var timedSteps = 6
     @Option(help: "OpenBLAS threads.") var threads = 2
 
-    struct Probe {
-        let fits: Bool
-        let peakActivation: String?
-        let message: String
-    }
-
     func validate() throws {
         try OptionRanges.whole("steps", steps, 1...1_000_000)
         try OptionRanges.layers("layers", layers)
@@ -57,72 +52,26 @@ struct BudgetBench: ParsableCommand {
         let modeList = try parseModes(modes, option: "--modes").map(\.description)
         print("OpenBLAS core: \(BLAS.coreName), threads \(threads); budget \(budget) (\(bytes) bytes), \(steps) search steps per probe, "
               + "s = \(layers), \(maxTokens) tokens per batch")
+        let bench = BudgetBenchmark(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(), data: data, source: src,
+                                    target: tgt, vocabulary: vocab, layers: layers, maxTokens: maxTokens, threads: threads)
         var largest: [String: Int] = [:]
         for mode in modeList {
-            var low = 0, high = limit / granularity + 1   // fits(low * g) (0: nothing yet), !fits(high * g)
-            var lastFail = ""
-            while high - low > 1 {
-                let mid = (low + high) / 2
-                let probe = try self.probe(d: mid * granularity, mode: mode, budget: budget, steps: steps)
-                print("  \(mode) d = \(mid * granularity): " + (probe.fits ? "fits (peak activation \(probe.peakActivation ?? "?"))" : "over budget"))
+            let found = try bench.largest(mode: mode, budget: budget, steps: steps, granularity: granularity, limit: limit) { d, probe in
+                print("  \(mode) d = \(d): " + (probe.fits ? "fits (peak activation \(probe.peakActivation ?? "?"))" : "over budget"))
                 fflush(nil)
-                if probe.fits { low = mid } else { high = mid; lastFail = probe.message }
             }
-            largest[mode] = low * granularity
-            print("\(mode): largest d under \(budget) = \(low * granularity)" + (lastFail.isEmpty ? "" : "; at d = \(high * granularity): \(lastFail)"))
+            largest[mode] = found.d
+            print("\(mode): largest d under \(budget) = \(found.d)" + (found.failure.isEmpty ? "" : "; at d = \(found.over): \(found.failure)"))
         }
         guard timedSteps > 0, let common = largest.values.min(), common > 0 else { return }
         print("search step time at d = \(common) (\(timedSteps) steps, median):")
         var medians: [String: Double] = [:]
         for mode in modeList {
-            let out = try temporaryRun()
-            defer { try? FileManager.default.removeItem(atPath: out) }
-            _ = try child(d: common, mode: mode, budget: nil, steps: timedSteps, out: out)
-            let seconds = CSVLog.rows("\(out)/losses.csv").compactMap { Double($0[6]) }
-            let perStep = zip(seconds.dropFirst(), seconds).map { $0 - $1 }.sorted()
-            medians[mode] = perStep.isEmpty ? .nan : perStep[perStep.count / 2]
-            print("  \(mode): \(fixed(medians[mode]!, 2)) s per step (alpha + theta)")
+            medians[mode] = try bench.stepTime(d: common, mode: mode, steps: timedSteps)
+            print("  \(mode): \(fixed(medians[mode] ?? .nan, 2)) s per step (alpha + theta)")
         }
         if let first = modeList.first, let base = medians[first] {
-            for mode in modeList.dropFirst() { print("  \(mode) / \(first) = \(fixed(medians[mode]! / base, 2))") }
+            for mode in modeList.dropFirst() { print("  \(mode) / \(first) = \(fixed((medians[mode] ?? .nan) / base, 2))") }
         }
-    }
-
-    func temporaryRun() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("revsearch-budget-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    func probe(d: Int, mode: String, budget: String, steps: Int) throws -> Probe {
-        let out = try temporaryRun()
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let (status, stdout, stderr) = try child(d: d, mode: mode, budget: budget, steps: steps, out: out)
-        switch status {
-        case 0:
-            let peak = stdout.split(separator: "\n").first { $0.hasPrefix("peak activation memory of a step: ") }
-            return Probe(fits: true, peakActivation: peak.map { String($0.dropFirst("peak activation memory of a step: ".count)) }, message: "")
-        case 3:
-            return Probe(fits: false, peakActivation: nil, message: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-        default:
-            throw InputError("revsearch search at d = \(d), \(mode) failed with status \(status):\n\(stderr)")
-        }
-    }
-
-    func child(d: Int, mode: String, budget: String?, steps: Int, out: String) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["search", "--data", data, "--src", src, "--tgt", tgt, "--out", "\(out)/run", "--vocab", vocab,
-                             "--d", String(d), "--mode", mode, "--layers", String(layers), "--max-tokens", String(maxTokens),
-                             "--max-steps", String(steps), "--checkpoint-every", "1000000", "--profile", "--threads", String(threads)]
-            + (budget.map { ["--memory-budget", $0] } ?? [])
-        let stdoutPipe = Pipe(), stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        try process.run()
-        let stdout = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        let stderr = stderrPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Profiler
 import Reversible
 import TensorCore
@@ -31,28 +32,10 @@ struct ProfilerBench: ParsableCommand {
         config.encoderLayers = depth
         config.decoderLayers = depth
         let backprop = try parseModes(mode, option: "--mode")[0]
-        let network = try ReversibleTransformer(config)
-        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
-        let runtime = Runtime.current
+        let setup = try StepBenchmark.setup(config, batch: batch, length: length)
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads); d=\(config.modelWidth), depth \(depth)+\(depth), \(backprop), batch \(batch)x\(length)")
-        let configurations = ["no observer", "profiler", "profiler + call stacks"]
-        var times = Array(repeating: [Double](), count: configurations.count)
-        var allocations = 0
-        for round in 0...repeats {
-            for (i, _) in configurations.enumerated() {
-                let profiler = i > 0 ? MemoryProfiler() : nil
-                if let profiler { runtime.attach(profiler) }
-                runtime.captureStacks = i == 2
-                network.zeroGradients()
-                let t = seconds { network.trainingStep(data, mode: backprop, dropoutKey: UInt64(round)) }
-                runtime.captureStacks = false
-                if let profiler {
-                    runtime.detach(profiler)
-                    allocations = profiler.eventCount / 2
-                }
-                if round > 0 { times[i].append(t) }
-            }
-        }
+        let configurations = StepBenchmark.observerConfigurations
+        let (times, allocations) = StepBenchmark.observers(setup, mode: backprop, repeats: repeats)
         var table = TextTable("configuration", "median step s", "min s", "vs no observer")
         let reference = median(times[0])
         for (i, name) in configurations.enumerated() {

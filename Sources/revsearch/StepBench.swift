@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Reversible
 import TensorCore
@@ -30,19 +31,10 @@ struct StepBench: ParsableCommand {
         config.encoderLayers = depth
         config.decoderLayers = depth
         let modeList = try parseModes(modes, option: "--modes")
-        let network = try ReversibleTransformer(config)
-        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 3)
-        let parameterCount = network.parameters.map(\.tensor.count).reduce(0, +)
+        let setup = try StepBenchmark.setup(config, batch: batch, length: length)
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads)")
-        print("model: d=\(config.modelWidth), n=\(config.splits), depth \(depth)+\(depth), \(config.dtype), \(parameterCount) parameters; batch \(batch)x\(length) tokens")
-        var times = Array(repeating: [Double](), count: modeList.count)
-        for round in 0...repeats {
-            for (i, mode) in modeList.enumerated() {
-                network.zeroGradients()
-                let t = seconds { network.trainingStep(data, mode: mode, dropoutKey: UInt64(round)) }
-                if round > 0 { times[i].append(t) }
-            }
-        }
+        print("model: d=\(config.modelWidth), n=\(config.splits), depth \(depth)+\(depth), \(config.dtype), \(setup.parameterCount) parameters; batch \(batch)x\(length) tokens")
+        let times = StepBenchmark.modes(setup, modes: modeList, repeats: repeats)
         var table = TextTable("mode", "median step s", "min s", "vs \(modeList[0])")
         let reference = median(times[0])
         for (i, mode) in modeList.enumerated() {
