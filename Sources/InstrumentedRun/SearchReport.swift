@@ -110,9 +110,11 @@ struct SearchReport {
                                       xLabel: "search step", valueLabel: "bytes", format: SVGChart.bytesText)
         let layers = Array(header.dropFirst(5))
         let largest = layers.indices.map { i in rows.compactMap { $0.count > i + 5 ? Double($0[i + 5]) : nil }.max() ?? 0 }
-        let perLayer = SVGChart.groupedBars(title: "Largest peak activation memory per layer over the search", categories: layers,
-                                            series: [(modeText, largest)], valueLabel: "bytes")
         let peak = rows.compactMap { Int($0[1]) }.max() ?? 0
+        let perLayer = SVGChart.groupedBars(title: "Largest peak activation memory per layer over the search", categories: layers,
+                                            series: [(modeText, largest)], valueLabel: "bytes",
+                                            note: "Each bar is its layer's own peak; they fall at different moments and do not add up to "
+                                                + "a step's peak (largest: \(SVGChart.bytesText(Double(peak)))).")
         let at = rows.first { Int($0[1]) == peak }
         return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
                  + "(\(at?[3] ?? "?"), \(at?[4] ?? "?")); per step and layer in memory.csv.", "memory-per-step.svg", perStep),

@@ -61,7 +61,7 @@ public struct StepProfiling {
         }
         let comparison = heap.map {
             MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
-                             mallocStepPeakBytes: $0.peakAboveBaseline)
+                             mallocStepPeakBytes: MallocStatistics.isAvailable ? $0.peakAboveBaseline : nil)
         }
         return (run, comparison)
     }
@@ -75,8 +75,9 @@ public struct MallocComparison: Encodable, Sendable {
     public let depth: Int
     /// The profiler's peak of tensor bytes above the step's start.
     public let profilerStepPeakBytes: Int
-    /// The C heap's peak above the step's start (mallinfo2).
-    public let mallocStepPeakBytes: Int
+    /// The C heap's peak above the step's start (mallinfo2), read at every tensor
+    /// allocation and free; nil where mallinfo2 is unavailable (it reports 0 under Valgrind).
+    public let mallocStepPeakBytes: Int?
     enum CodingKeys: String, CodingKey {
         case mode, depth
         case profilerStepPeakBytes = "profiler_step_peak_bytes", mallocStepPeakBytes = "malloc_step_peak_bytes"

@@ -19,8 +19,12 @@ public final class MallocStatistics: AllocationObserver {
         Int(revsearch_heap_in_use())
     }
 
+    /// Whether glibc's accounting can be read: a running process always has heap in use,
+    /// so 0 means another allocator answers mallinfo2 (Valgrind's tools replace it).
+    public static var isAvailable: Bool { inUse() > 0 }
+
     public func allocated(_ event: AllocationEvent) { peak = max(peak, MallocStatistics.inUse()) }
-    public func freed(_ event: AllocationEvent) { peak = max(peak, MallocStatistics.inUse()) }
+    public func freed(_ event: AllocationEvent, phase: StepPhase) { peak = max(peak, MallocStatistics.inUse()) }
 
     /// Restarts the peak from what is in use now.
     public func reset() {

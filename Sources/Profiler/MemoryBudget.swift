@@ -59,7 +59,7 @@ public final class MemoryBudget: AllocationObserver {
         liveBySlot[event.category.slot] += event.bytes
     }
 
-    public func freed(_ event: AllocationEvent) {
+    public func freed(_ event: AllocationEvent, phase: StepPhase) {
         liveBytes -= event.bytes
         liveBySlot[event.category.slot] -= event.bytes
     }

@@ -34,6 +34,10 @@ public final class MemoryProfiler: AllocationObserver {
     public var peak: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, peakBySlot[$0.slot]) }) }
     public private(set) var liveTotal = 0
     public private(set) var peakTotal = 0
+    /// Live bytes by category at the moment of the total peak: they add up to `peakTotal`
+    /// (unlike `peak`, whose per-category maxima fall at different moments).
+    public var atPeakTotal: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, atPeakBySlot[$0.slot]) }) }
+    private var atPeakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
     /// Index into `events` right after which the total peak was reached.
     private(set) var peakTotalEvent = -1
     /// The step phase in which the total peak was reached.
@@ -88,18 +92,20 @@ public final class MemoryProfiler: AllocationObserver {
     public func allocated(_ event: AllocationEvent) {
         open[event.id] = event
         if recordsEvents { madeInWindow[event.id] = event }
-        record(event, delta: event.bytes)
+        record(event, delta: event.bytes, phase: event.phase)
     }
 
-    public func freed(_ event: AllocationEvent) {
+    public func freed(_ event: AllocationEvent, phase: StepPhase) {
         guard open.removeValue(forKey: event.id) != nil else { return }
-        record(event, delta: -event.bytes)
+        record(event, delta: -event.bytes, phase: phase)
     }
 
-    private func record(_ event: AllocationEvent, delta: Int) {
+    /// Logs an allocation or free with the phase it happened in, so a timeline's phase
+    /// markers follow the step, not the phases buffers were allocated in.
+    private func record(_ event: AllocationEvent, delta: Int, phase: StepPhase) {
         if recordsEvents {
             events.append(Event(nanoseconds: DispatchTime.now().uptimeNanoseconds - start, id: event.id, delta: delta,
-                                category: event.category, scope: event.scope, phase: event.phase))
+                                category: event.category, scope: event.scope, phase: phase))
         }
         let slot = event.category.slot
         liveBySlot[slot] += delta
@@ -108,8 +114,9 @@ public final class MemoryProfiler: AllocationObserver {
             peakBySlot[slot] = max(peakBySlot[slot], liveBySlot[slot])
             if liveTotal > peakTotal {
                 peakTotal = liveTotal
+                atPeakBySlot = liveBySlot
                 peakTotalEvent = events.count - 1
-                peakTotalPhase = event.phase
+                peakTotalPhase = phase
             }
         }
         guard event.category == .activation else { return }
@@ -121,7 +128,7 @@ public final class MemoryProfiler: AllocationObserver {
             if activation > peakActivation {
                 peakActivation = activation
                 peakActivationScope = event.scope.path
-                peakActivationPhase = event.phase
+                peakActivationPhase = phase
                 peakActivationEvent = events.count - 1
             }
         }
@@ -131,6 +138,7 @@ public final class MemoryProfiler: AllocationObserver {
     /// from empty (live allocations stay known, so their frees are still counted).
     public func resetPeaks() {
         peakTotal = liveTotal
+        atPeakBySlot = liveBySlot
         peakTotalEvent = -1
         peakBySlot = liveBySlot
         peakActivation = liveBySlot[MemoryCategory.activation.slot]
@@ -141,6 +149,15 @@ public final class MemoryProfiler: AllocationObserver {
         events.removeAll(keepingCapacity: true)
         madeInWindow.removeAll(keepingCapacity: true)
         baseline = open
+    }
+
+    /// The profiler's own memory, which no category counts: the event log, the allocations
+    /// it tracks and their stacks' frames, as element sizes times the capacity reserved (an
+    /// estimate: a dictionary's buckets cost a little more).
+    public var ownBytes: Int {
+        let entry = MemoryLayout<UInt64>.stride + MemoryLayout<AllocationEvent>.stride
+        let frames = madeInWindow.values.reduce(0) { $0 + ($1.stack?.addresses.count ?? 0) } * MemoryLayout<UInt>.stride
+        return events.capacity * MemoryLayout<Event>.stride + (madeInWindow.capacity + open.capacity + baseline.capacity) * entry + frames
     }
 
     /// Allocations alive when the window began (before the first logged event).

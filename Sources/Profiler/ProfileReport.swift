@@ -19,7 +19,14 @@ public struct ProfileRun: Sendable, Codable {
     public var depth: Int
     public let peakActivationBytes: Int
     public let peakTotalBytes: Int
-    public let peakBytesByCategory: [String: Int]
+    /// Live bytes per category at the moment of the total peak: they add up to it.
+    public let bytesByCategoryAtPeakTotal: [String: Int]
+    /// Each category's own maximum, reached at different moments: they do not add up to
+    /// the total peak (a step's activations and gradients peak at different times).
+    public let categoryMaximaBytes: [String: Int]
+    /// The profiler's own memory at the end of the window (event log, tracked allocations),
+    /// which no category counts.
+    public let profilerOwnBytes: Int
     /// Where live activation memory reached its peak.
     public let peakActivationAt: PeakLocation
     public let layers: [Layer]
@@ -29,7 +36,8 @@ public struct ProfileRun: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case mode, depth, layers
         case peakActivationBytes = "peak_activation_bytes", peakTotalBytes = "peak_total_bytes"
-        case peakBytesByCategory = "peak_bytes_by_category", peakActivationAt = "peak_activation_at"
+        case bytesByCategoryAtPeakTotal = "bytes_by_category_at_peak_total", categoryMaximaBytes = "category_maxima_bytes"
+        case profilerOwnBytes = "profiler_own_bytes", peakActivationAt = "peak_activation_at"
         case callSites = "call_sites"
     }
 }
@@ -48,7 +56,9 @@ extension MemoryProfiler {
         let layer = peakActivationScope.isEmpty ? "" : MemoryProfiler.layerName(ofPath: peakActivationScope)
         return ProfileRun(
             mode: mode, depth: depth, peakActivationBytes: peakActivation, peakTotalBytes: peakTotal,
-            peakBytesByCategory: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, peak[$0] ?? 0) }),
+            bytesByCategoryAtPeakTotal: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, atPeakTotal[$0] ?? 0) }),
+            categoryMaximaBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, peak[$0] ?? 0) }),
+            profilerOwnBytes: ownBytes,
             peakActivationAt: .init(layer: layer, scope: peakActivationScope, phase: peakActivationPhase),
             layers: layerOrder.map { .init(name: $0, peakActivationBytes: layerPeak[$0] ?? 0) },
             callSites: topCallSites.map { callSites(top: $0) })
@@ -79,15 +89,23 @@ extension MemoryProfiler {
         return lines.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "\n") + "\n"
     }
 
-    /// Frames below the process entry, without the allocator's own frames and the C start-up.
-    static func meaningfulFrames(_ symbols: [String]) -> [String] {
+    /// The program's entry frame: C's `main`, SwiftPM's renamed `<module>_main` of an
+    /// executable, or a Swift `$main`. Frames outside it are the C start-up (`_start`,
+    /// `__libc_start_main`).
+    static func isProgramEntry(_ frame: String) -> Bool {
+        frame == "main" || frame.hasSuffix("$main") || frame.hasSuffix("$main() -> ()")
+            || (frame.hasSuffix("_main") && !frame.hasPrefix("_") && !frame.contains(" "))
+    }
+
+    /// Frames up to the program's entry, without the allocator's own frames and the C start-up.
+    package static func meaningfulFrames(_ symbols: [String]) -> [String] {
         var frames = symbols
         while let first = frames.first, first.contains("Tensor.init(uninitialized") || first.contains("Buffer.init")
             || first.contains("Runtime.allocate") {
             frames.removeFirst()
         }
-        if let main = frames.firstIndex(where: { $0 == "main" || $0.hasSuffix("$main") || $0.contains("static revsearch.RevSearch.$main") }) {
-            frames = Array(frames[...main])
+        if let entry = frames.firstIndex(where: isProgramEntry) {
+            frames = Array(frames[...entry])
         }
         return frames.map { String($0.prefix(200)) }
     }

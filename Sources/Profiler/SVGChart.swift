@@ -5,9 +5,9 @@ public enum SVGChart {
     static let palette = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D"]
 
     /// Bars of several series side by side for each category (e.g. peak activation bytes per
-    /// layer, full storage next to reconstruction).
+    /// layer, full storage next to reconstruction), with an optional note under the chart.
     public static func groupedBars(title: String, categories: [String], series: [(name: String, values: [Double])],
-                                   valueLabel: String, format: (Double) -> String = bytesText) -> String {
+                                   valueLabel: String, note: String? = nil, format: (Double) -> String = bytesText) -> String {
         let width = max(640, 70 + categories.count * (12 * series.count + 10) + 40)
         let height = 440, left = 80.0, right = 20.0, top = 64.0, bottom = 120.0
         let plotWidth = Double(width) - left - right, plotHeight = Double(height) - top - bottom
@@ -29,6 +29,7 @@ public enum SVGChart {
             svg += text(x: labelX, y: top + plotHeight + 12, category, anchor: "end", rotate: -45, size: 10)
         }
         svg += legend(series.map(\.name), x: left + 10, y: 46)
+        if let note { svg += text(x: left, y: Double(height) - 10, note, anchor: "start", size: 11) }
         return svg + "</svg>\n"
     }
 

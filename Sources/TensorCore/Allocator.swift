@@ -19,7 +19,9 @@ public struct AllocationEvent: Sendable {
 public protocol AllocationObserver: AnyObject {
     /// Called before the buffer's memory is taken.
     func allocated(_ event: AllocationEvent)
-    func freed(_ event: AllocationEvent)
+    /// Called when the buffer is released; `phase` is the part of the step current now
+    /// (the event's own `phase` is when it was allocated).
+    func freed(_ event: AllocationEvent, phase: StepPhase)
 }
 
 /// A 64-byte aligned block of tensor memory. It reports its own free to the runtime that

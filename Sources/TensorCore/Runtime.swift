@@ -60,7 +60,7 @@ public final class Runtime: @unchecked Sendable {
     }
 
     func notifyFreed(_ event: AllocationEvent) {
-        for observer in observers { observer.freed(event) }
+        for observer in observers { observer.freed(event, phase: phase) }
     }
 
     // MARK: - Scopes and categories

@@ -36,6 +36,64 @@ import Verifier
         #expect(profiler.peakActivationScope == "encoder.layer2")
     }
 
+    /// The breakdown at the moment of the total peak adds up to it; per-category maxima,
+    /// reached at different moments, do not. The profiler's own log is reported apart.
+    @Test func breakdownAtTheTotalPeakAddsUpAndTheLogIsCountedApart() {
+        func measure(recording: Bool) -> MemoryProfiler {
+            let profiler = MemoryProfiler(recordsEvents: recording)
+            let runtime = Runtime.current
+            runtime.attach(profiler)
+            defer { runtime.detach(profiler) }
+            var activation: Tensor? = Tensor(zeros: [250], dtype: .float32)
+            activation = nil
+            let gradient = Tensor(zeros: [150], dtype: .float32, category: .gradient)
+            let parameter = Tensor(zeros: [25], dtype: .float32, category: .parameter)
+            _ = (activation, gradient, parameter)
+            return profiler
+        }
+        let profiler = measure(recording: true)
+        #expect(profiler.peakTotal == 1000)
+        #expect(profiler.atPeakTotal[.activation] == 1000 && profiler.atPeakTotal[.gradient] == 0)
+        #expect(profiler.atPeakTotal.values.reduce(0, +) == profiler.peakTotal)
+        let maxima: Int = profiler.peak.values.reduce(0, +)
+        #expect(maxima == 1700, "the maxima fall at different moments")
+        let run = profiler.run(mode: "test", depth: 1)
+        #expect(run.bytesByCategoryAtPeakTotal.values.reduce(0, +) == run.peakTotalBytes)
+        #expect(run.profilerOwnBytes == profiler.ownBytes && profiler.ownBytes > measure(recording: false).ownBytes)
+    }
+
+    /// A free is logged in the phase it happens in: the timeline's phase markers follow the
+    /// step (forward, then backward) instead of flipping back to the phase a freed buffer
+    /// was allocated in.
+    @Test func phaseMarkersFollowTheStep() throws {
+        let profiler = MemoryProfiler()
+        let runtime = Runtime.current
+        runtime.attach(profiler)
+        var early: Tensor? = runtime.withPhase(.forward) { Tensor(zeros: [64], dtype: .float32) }
+        runtime.withPhase(.backward) {
+            let first = Tensor(zeros: [8], dtype: .float32)
+            early = nil
+            let second = Tensor(zeros: [8], dtype: .float32)
+            _ = (first, second, early)
+        }
+        runtime.detach(profiler)
+        let trace = try JSONSerialization.jsonObject(with: profiler.chromeTrace(name: "test")) as? [String: Any]
+        let events = trace?["traceEvents"] as? [[String: Any]] ?? []
+        let markers = events.filter { $0["ph"] as? String == "i" }.compactMap { $0["name"] as? String }
+        #expect(markers == ["forward", "backward"], "\(markers)")
+    }
+
+    /// Folded stacks start at the program's entry, whatever its symbol, not in the C start-up.
+    @Test func stacksAreCutAtTheProgramEntry() {
+        let innermostFirst = ["Runtime.allocate", "TensorCore.linear", "revsearch.ProfileCommand.run() throws -> ()", "revsearch_main",
+                              "__libc_init_first", "__libc_start_main", "_start"]
+        #expect(MemoryProfiler.meaningfulFrames(innermostFirst) == ["TensorCore.linear", "revsearch.ProfileCommand.run() throws -> ()",
+                                                                  "revsearch_main"])
+        #expect(MemoryProfiler.meaningfulFrames(["f", "main", "__libc_start_main"]) == ["f", "main"])
+        #expect(MemoryProfiler.meaningfulFrames(["f", "static revsearch.RevSearch.$main() -> ()", "revsearch_main", "_start"])
+                    == ["f", "static revsearch.RevSearch.$main() -> ()"])
+    }
+
     /// The paper's claim at test size: reconstruction's peak activation memory does not
     /// grow with depth, full storage's does.
     @Test func reconstructionPeakIsFlatInDepthFullGrows() throws {

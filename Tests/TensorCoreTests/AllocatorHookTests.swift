@@ -20,7 +20,7 @@ final class CountingObserver: AllocationObserver {
         peakTotal = max(peakTotal, liveTotal)
     }
 
-    func freed(_ event: AllocationEvent) {
+    func freed(_ event: AllocationEvent, phase: StepPhase) {
         guard open.remove(event.id) != nil else { unmatchedFrees += 1; return }
         frees += 1
         live[event.category, default: 0] -= event.bytes
