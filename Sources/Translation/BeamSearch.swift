@@ -55,7 +55,7 @@ public enum BeamSearch {
         }
         var state = model.startDecoding()
         // The sentence of each decoder row, and each row's newest token.
-        var rows = sources.indices.map { $0 }
+        var rows = Array(sources.indices)
         var tokens = sources.map { _ in BytePairEncoding.bos }
         while !rows.isEmpty {
             // One decoder step for every live hypothesis of every sentence.
