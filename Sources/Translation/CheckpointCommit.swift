@@ -98,12 +98,14 @@ public enum CheckpointCommit {
             throw CheckpointError("\(path): cannot read the \(what): \(IOErrorText.describe(error))")
         }
         // A checkpoint of the other kind (a search's given to translate) is named as such.
-        if let format = try? JSONDecoder().decode(FormatField.self, from: data).format, !formats.contains(format) {
+        let format = try? JSONDecoder().decode(FormatField.self, from: data).format
+        if let format, !formats.contains(format) {
             throw CheckpointError("\(path): a '\(format)' file, not a \(what) (expected one of \(formats.joined(separator: ", ")))")
         }
         let record: R
         do { record = try JSONDecoder().decode(R.self, from: data) } catch {
-            throw CheckpointError("\(path): not a RevSearch \(what): \(DecodingErrorText.describe(error))")
+            // With its format field, the file is a checkpoint with a bad field; without, not one at all.
+            throw CheckpointError("\(path): \(format == nil ? "not a RevSearch" : "invalid") \(what): \(DecodingErrorText.describe(error))")
         }
         guard let (stored, body) = unseal(data) else {
             if requireChecksum(record) { throw CheckpointError("\(path): the \(what) does not start with its checksum field") }
