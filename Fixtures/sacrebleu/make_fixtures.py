@@ -3,8 +3,9 @@
 
     python3 Fixtures/sacrebleu/make_fixtures.py      # needs sacrebleu (pip install sacrebleu)
 
-Each case is <name>.hyp and <name>.ref (one sentence a line); expected.json holds what
-sacrebleu.corpus_bleu(hyps, [refs]) and corpus_chrf report. The noisy case perturbs German
+Each case is <name>.hyp and <name>.ref (one sentence a line; a multi-reference case adds
+<name>.ref2, <name>.ref3); expected.json holds what sacreBLEU's BLEU and CHRF report for
+them, with their signatures. The noisy case perturbs German
 sentences from ../shared/data/multi30k/val.de.gz with a seeded generator."""
 import gzip
 import json
@@ -40,45 +41,79 @@ CASES = {
 }
 
 
-def noisy_case(rng):
+def perturb(words, rng, vocab):
+    """A hypothesis-like copy of a sentence: words dropped, replaced, inserted, swapped."""
+    out = []
+    for w in words:
+        u = rng.random()
+        if u < 0.08:
+            continue
+        if u < 0.16:
+            out.append(rng.choice(vocab))
+        else:
+            out.append(w)
+        if rng.random() < 0.05:
+            out.append(rng.choice(vocab))
+    if len(out) > 3 and rng.random() < 0.2:
+        i = rng.randrange(len(out) - 1)
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return " ".join(out)
+
+
+def validation_lines(start, count):
     with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        refs = [line.rstrip("\n") for _, line in zip(range(300), f)]
+        return [line.rstrip("\n") for i, line in enumerate(f) if start <= i < start + count]
+
+
+def noisy_case(rng):
+    refs = validation_lines(0, 300)
     vocab = sorted({w for r in refs for w in r.split()})
-    hyps = []
-    for r in refs:
-        words = r.split()
-        out = []
-        for w in words:
-            u = rng.random()
-            if u < 0.08:
-                continue
-            if u < 0.16:
-                out.append(rng.choice(vocab))
-            else:
-                out.append(w)
-            if rng.random() < 0.05:
-                out.append(rng.choice(vocab))
-        if len(out) > 3 and rng.random() < 0.2:
-            i = rng.randrange(len(out) - 1)
-            out[i], out[i + 1] = out[i + 1], out[i]
-        hyps.append(" ".join(out))
-    return hyps, refs
+    return [perturb(r.split(), rng, vocab) for r in refs], refs
+
+
+def multi_reference_case(rng):
+    """Three reference streams (one true, two perturbed, so lengths differ and tie) for a
+    perturbed hypothesis: sacreBLEU's clipping by the largest count over references, its
+    closest reference length (ties to the shorter), and chrF's best reference per sentence."""
+    refs = validation_lines(300, 200)
+    vocab = sorted({w for r in refs for w in r.split()})
+    second = [perturb(r.split(), rng, vocab) for r in refs]
+    third = [perturb(r.split(), rng, vocab) for r in refs]
+    hyps = [perturb(r.split(), rng, vocab) for r in refs]
+    return hyps, [refs, second, third]
+
+
+# Small multi-reference cases: a length tie between references (the shorter wins), an
+# empty reference beside a real one, and a hypothesis matching only the second reference.
+MULTI_CASES = {
+    "multi_reference_small": (
+        ["a b c", "the cat sat", "", "x y z w"],
+        [["a b", "the cat sat on the mat", "", "p q r s"],
+         ["a b c d", "a cat sat", "nothing here", "x y z w"]],
+    ),
+}
 
 
 def main():
     rng = random.Random(1234)
-    cases = dict(CASES)
-    cases["multi30k_noisy"] = noisy_case(rng)
+    cases = {name: (hyps, [refs]) for name, (hyps, refs) in CASES.items()}
+    cases["multi30k_noisy"] = tuple(x if i == 0 else [x] for i, x in enumerate(noisy_case(rng)))
+    cases.update(MULTI_CASES)
+    cases["multi30k_three_refs"] = multi_reference_case(random.Random(5678))
     expected = {"sacrebleu_version": sacrebleu.__version__, "cases": {}}
-    for name, (hyps, refs) in cases.items():
-        for suffix, lines in (("hyp", hyps), ("ref", refs)):
+    for name, (hyps, ref_streams) in cases.items():
+        streams = [("hyp", hyps)] + [("ref" if k == 0 else f"ref{k + 1}", refs) for k, refs in enumerate(ref_streams)]
+        for suffix, lines in streams:
             with open(os.path.join(HERE, f"{name}.{suffix}"), "w", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")
-        bleu = sacrebleu.corpus_bleu(hyps, [refs])
-        chrf = sacrebleu.corpus_chrf(hyps, [refs])
+        bleu_metric, chrf_metric = sacrebleu.metrics.BLEU(), sacrebleu.metrics.CHRF()
+        bleu = bleu_metric.corpus_score(hyps, ref_streams)
+        chrf = chrf_metric.corpus_score(hyps, ref_streams)
         expected["cases"][name] = {
+            "references": len(ref_streams),
             "bleu": bleu.score, "precisions": bleu.precisions, "bp": bleu.bp, "sys_len": bleu.sys_len,
             "ref_len": bleu.ref_len, "bleu_line": str(bleu), "chrf": chrf.score,
+            "bleu_signature": str(bleu_metric.get_signature()), "chrf_signature": str(chrf_metric.get_signature()),
             "tokenized_hypotheses": [sacrebleu.tokenizers.tokenizer_13a.Tokenizer13a()(h.rstrip()) for h in hyps[:6]],
         }
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:

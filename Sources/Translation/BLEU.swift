@@ -1,8 +1,8 @@
 import Foundation
 
-/// Corpus BLEU exactly as sacreBLEU computes it by default (`sacrebleu.corpus_bleu(hyps,
-/// [refs])`: 13a tokenization, case-sensitive, n-grams up to 4, 'exp' smoothing, one
-/// reference), so scores can be compared with published ones.
+/// Corpus BLEU exactly as sacreBLEU 2.6.0 computes it by default (`BLEU().corpus_score(hyps,
+/// refs)`: 13a tokenization, case-sensitive, n-grams up to 4, 'exp' smoothing, one or more
+/// references), so scores can be compared with published ones.
 public struct BLEUScore: Codable, Sendable {
     public let score: Double
     /// Clipped n-gram matches and hypothesis n-gram counts, n = 1...4.
@@ -27,23 +27,53 @@ public struct BLEUScore: Codable, Sendable {
                       score, precisionText, brevityPenalty, ratio, hypothesisLength, referenceLength)
     }
 
+    /// The signature sacreBLEU prints beside the score, for `references` reference streams.
+    public static func signature(references: Int) -> String {
+        "nrefs:\(references)|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
+    }
+
     public static func corpus(hypotheses: [String], references: [String]) -> BLEUScore {
-        precondition(hypotheses.count == references.count, "\(hypotheses.count) hypotheses for \(references.count) references")
+        corpus(hypotheses: hypotheses, referenceStreams: [references])
+    }
+
+    /// With several references (each stream line-aligned with the hypotheses): an n-gram's
+    /// matches are clipped by its largest count in any reference, and the reference length
+    /// is the closest to the hypothesis's (the shorter on a tie), as sacreBLEU does.
+    public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> BLEUScore {
+        precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
+                     "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
         var counts = [Int](repeating: 0, count: 4), totals = [Int](repeating: 0, count: 4)
         var hypothesisLength = 0, referenceLength = 0
-        for (hypothesis, reference) in zip(hypotheses, references) {
-            let h = words(hypothesis), r = words(reference)
+        for (i, hypothesis) in hypotheses.enumerated() {
+            let h = words(hypothesis)
+            let references = referenceStreams.map { words($0[i]) }
             hypothesisLength += h.count
-            referenceLength += r.count
+            referenceLength += closestLength(to: h.count, among: references.map(\.count))
             for n in 1...4 {
-                let hypothesisGrams = ngrams(h, n), referenceGrams = ngrams(r, n)
-                for (gram, count) in hypothesisGrams {
+                var referenceGrams: [[[UInt32]]: Int] = [:]
+                for r in references {
+                    for (gram, count) in ngrams(r, n) { referenceGrams[gram] = max(referenceGrams[gram] ?? 0, count) }
+                }
+                for (gram, count) in ngrams(h, n) {
                     counts[n - 1] += min(count, referenceGrams[gram] ?? 0)
                     totals[n - 1] += count
                 }
             }
         }
         return compute(counts: counts, totals: totals, hypothesisLength: hypothesisLength, referenceLength: referenceLength)
+    }
+
+    /// The reference length closest to `length`, the shorter on a tie (sacreBLEU's 'closest').
+    static func closestLength(to length: Int, among lengths: [Int]) -> Int {
+        var best = -1, bestDifference = -1
+        for candidate in lengths {
+            let difference = abs(length - candidate)
+            if bestDifference == -1 || difference < bestDifference || (difference == bestDifference && candidate < best) {
+                best = candidate
+                bestDifference = difference
+            }
+        }
+        return best
     }
 
     /// sacreBLEU's `compute_bleu` with 'exp' smoothing: an order with no match gets

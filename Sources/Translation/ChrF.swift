@@ -1,33 +1,58 @@
 import Foundation
 
-/// Corpus chrF exactly as sacreBLEU's default CHRF computes it: character n-grams of orders
-/// 1-6 over code points with white space removed, statistics summed over the corpus, then
-/// F-beta (beta 2) of the precision and recall averaged over the orders that occur.
+/// Corpus chrF exactly as sacreBLEU 2.6.0's default CHRF computes it: character n-grams of
+/// orders 1-6 over code points with white space removed, statistics summed over the corpus
+/// (per sentence those of the reference with the best sentence F-score), then F-beta (beta 2)
+/// of the precision and recall averaged over the orders that occur.
 public struct ChrFScore: Codable, Sendable {
     public let score: Double
 
     public var formatted: String { String(format: "chrF2 = %.2f", score) }
 
+    static let order = 6
+
+    /// The signature sacreBLEU prints beside the score, for `references` reference streams.
+    public static func signature(references: Int) -> String {
+        "nrefs:\(references)|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0"
+    }
+
     public static func corpus(hypotheses: [String], references: [String]) -> ChrFScore {
-        precondition(hypotheses.count == references.count, "\(hypotheses.count) hypotheses for \(references.count) references")
-        let order = 6
+        corpus(hypotheses: hypotheses, referenceStreams: [references])
+    }
+
+    public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> ChrFScore {
+        precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
+                     "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
         var statistics = [Int](repeating: 0, count: 3 * order)
-        for (hypothesis, reference) in zip(hypotheses, references) {
-            let h = characters(hypothesis), r = characters(reference)
-            for n in 1...order {
-                let hypothesisGrams = ngrams(h, n), referenceGrams = ngrams(r, n)
-                var matches = 0, hypothesisCount = 0
-                for (gram, count) in hypothesisGrams {
-                    hypothesisCount += count
-                    matches += min(count, referenceGrams[gram] ?? 0)
-                }
-                // sacreBLEU does not count hypothesis n-grams of an order the reference lacks.
-                statistics[3 * (n - 1)] += referenceGrams.isEmpty ? 0 : hypothesisCount
-                statistics[3 * (n - 1) + 1] += referenceGrams.values.reduce(0, +)
-                statistics[3 * (n - 1) + 2] += matches
+        for (i, hypothesis) in hypotheses.enumerated() {
+            let h = characters(hypothesis)
+            let hypothesisGrams = (1...order).map { ngrams(h, $0) }
+            // The first reference with the best sentence F-score (sacreBLEU starts below 0, so one always wins).
+            var best: [Int] = [], bestScore = -1.0
+            for stream in referenceStreams {
+                let sentence = segmentStatistics(hypothesisGrams, characters(stream[i]))
+                let score = fScore(sentence, order: order, beta: 2)
+                if score > bestScore { (best, bestScore) = (sentence, score) }
             }
+            for k in statistics.indices { statistics[k] += best[k] }
         }
         return ChrFScore(score: fScore(statistics, order: order, beta: 2))
+    }
+
+    /// [hypothesis n-grams, reference n-grams, matches] per order of one sentence pair.
+    static func segmentStatistics(_ hypothesisGrams: [[[UInt32]: Int]], _ reference: [UInt32]) -> [Int] {
+        var statistics: [Int] = []
+        for n in 1...order {
+            let referenceGrams = ngrams(reference, n)
+            var matches = 0, hypothesisCount = 0
+            for (gram, count) in hypothesisGrams[n - 1] {
+                hypothesisCount += count
+                matches += min(count, referenceGrams[gram] ?? 0)
+            }
+            // sacreBLEU does not count hypothesis n-grams of an order the reference lacks.
+            statistics += [referenceGrams.isEmpty ? 0 : hypothesisCount, referenceGrams.values.reduce(0, +), matches]
+        }
+        return statistics
     }
 
     static func fScore(_ statistics: [Int], order: Int, beta: Double) -> Double {

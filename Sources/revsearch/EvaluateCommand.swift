@@ -3,16 +3,18 @@ import Foundation
 import InstrumentedRun
 import Translation
 
-/// `revsearch evaluate`: corpus BLEU and chrF of a hypothesis file against a reference
-/// file, identical to sacreBLEU's defaults and printed in its style.
+/// `revsearch evaluate`: corpus BLEU and chrF of a hypothesis file against one or more
+/// reference files, identical to sacreBLEU 2.6.0's defaults and printed in its style, with
+/// its signatures.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Corpus BLEU (sacreBLEU's 13a, exp smoothing) and chrF of hypotheses against references."
+        abstract: "Corpus BLEU (sacreBLEU's 13a, exp smoothing) and chrF of hypotheses against one or more references."
     )
 
     @Option(help: "Hypotheses, one sentence a line (detokenized); - reads standard input.") var hypotheses: String
-    @Option(help: "References, line-aligned with the hypotheses (plain or gzip).") var references: String?
+    @Option(help: "References, line-aligned with the hypotheses (plain or gzip); repeat for several references per sentence.")
+    var references: [String] = []
     @Option(help: "Corpus directory: use <data>/<split>.<tgt>[.gz] as the references.") var data: String?
     @Option(help: "With --data: the split, e.g. test_2016_flickr.") var split: String?
     @Option(help: "With --data: the target language.") var tgt: String?
@@ -22,32 +24,50 @@ struct EvaluateCommand: ParsableCommand {
         let bleu: BLEUScore
         let chrf: Double
         let sentences: Int
+        let references: Int
+        let bleuSignature: String
+        let chrfSignature: String
+        enum CodingKeys: String, CodingKey {
+            case bleu, chrf, sentences, references
+            case bleuSignature = "bleu_signature", chrfSignature = "chrf_signature"
+        }
     }
 
     func validate() throws {
-        if hypotheses == "-" && references == "-" {
-            throw ValidationError("--hypotheses and --references cannot both read standard input")
+        if (hypotheses == "-" ? 1 : 0) + references.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("only one of --hypotheses and --references can read standard input")
+        }
+        if !references.isEmpty && (data != nil || split != nil || tgt != nil) {
+            throw ValidationError("give --references, or --data with --split and --tgt, not both")
         }
     }
 
     func run() throws {
-        let referencePath: String
-        if let references {
-            referencePath = references
-        } else if let data, let split, let tgt {
-            referencePath = try CorpusReader.path(directory: data, split: split, language: tgt)
-        } else {
-            throw ValidationError("give --references, or --data with --split and --tgt")
+        var referencePaths = references
+        if referencePaths.isEmpty {
+            guard let data, let split, let tgt else { throw ValidationError("give --references, or --data with --split and --tgt") }
+            referencePaths = [try CorpusReader.path(directory: data, split: split, language: tgt)]
         }
-        let h = try readLines(hypotheses), r = try readLines(referencePath)
-        guard h.count == r.count else {
-            throw InputError("\(hypotheses == "-" ? "standard input" : hypotheses) has \(h.count) lines, \(referencePath) has \(r.count): they must be line-aligned")
+        let h = try readLines(hypotheses)
+        let streams = try referencePaths.map { path in
+            let r = try readLines(path)
+            guard r.count == h.count else {
+                throw InputError("\(hypotheses == "-" ? "standard input" : hypotheses) has \(h.count) lines, \(path == "-" ? "standard input" : path) "
+                                 + "has \(r.count): they must be line-aligned")
+            }
+            return r
         }
-        let bleu = BLEUScore.corpus(hypotheses: h, references: r)
-        let chrf = ChrFScore.corpus(hypotheses: h, references: r)
-        print(bleu.formatted)
-        print(chrf.formatted)
-        if let jsonPath { try AtomicFile.writeJSON(Report(bleu: bleu, chrf: chrf.score, sentences: h.count), to: jsonPath) }
+        let bleu = BLEUScore.corpus(hypotheses: h, referenceStreams: streams)
+        let chrf = ChrFScore.corpus(hypotheses: h, referenceStreams: streams)
+        let report = Report(bleu: bleu, chrf: chrf.score, sentences: h.count, references: streams.count,
+                            bleuSignature: BLEUScore.signature(references: streams.count), chrfSignature: ChrFScore.signature(references: streams.count))
+        // With --json -, standard output carries the JSON alone.
+        if jsonPath != "-" {
+            print(bleu.formatted)
+            print(chrf.formatted)
+            print("signatures: BLEU \(report.bleuSignature), chrF2 \(report.chrfSignature) (sacreBLEU 2.6.0's definitions, checked against it)")
+        }
+        if let jsonPath { try AtomicFile.writeJSON(report, to: jsonPath) }
     }
 
     /// Lines of a UTF-8 file (plain or gzip), keeping empty lines: an empty hypothesis is a

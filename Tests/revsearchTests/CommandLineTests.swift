@@ -1,15 +1,22 @@
 import Foundation
 import Testing
 
-/// Runs the built `revsearch` binary the way a user does and returns its exit status and output.
-func revsearch(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `revsearch` binary the way a user does (`input`, if given, on its standard
+/// input) and returns its exit status and output.
+func revsearch(arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = try revsearchBinary()
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = Pipe()
+    if input != nil { process.standardInput = stdin }
     try process.run()
+    if let input {
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+    }
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -254,6 +261,22 @@ func temporaryDirectory() throws -> URL {
         let mismatched = try revsearch("evaluate", "--hypotheses", fixtures.appendingPathComponent("unicode.hyp").path,
                                        "--references", fixtures.appendingPathComponent("multi30k_noisy.ref").path)
         #expect(mismatched.status == 2 && mismatched.stderr.contains("has 5 lines"), "\(mismatched.stderr)")
+    }
+
+    /// Several references per sentence, the hypotheses on standard input: sacreBLEU 2.6.0's
+    /// figures and signatures (Fixtures/sacrebleu/expected.json: 60.88 BLEU, 77.95 chrF2).
+    @Test func severalReferencesAndStandardInput() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/sacrebleu")
+        let hypotheses = try Data(contentsOf: fixtures.appendingPathComponent("multi30k_three_refs.hyp"))
+        let references = ["ref", "ref2", "ref3"].flatMap { ["--references", fixtures.appendingPathComponent("multi30k_three_refs.\($0)").path] }
+        let result = try revsearch(arguments: ["evaluate", "--hypotheses", "-"] + references, input: hypotheses)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("BLEU = 60.88 87.8/68.5/53.7/42.5"), "\(result.stdout)")
+        #expect(result.stdout.contains("chrF2 = 77.95"))
+        #expect(result.stdout.contains("BLEU nrefs:3|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"))
+        let both = try revsearch("evaluate", "--hypotheses", "-", "--references", "-")
+        #expect(both.status == 64, "\(both.stderr)")
     }
 }
 
