@@ -41,6 +41,10 @@ public struct SearchStepEvent {
     public let learningRate: Double
     /// With the profiler attached: the step's peak activation bytes.
     public let peakActivationBytes: Int?
+    /// The smallest margin of a node's chosen op over its runner-up (softmax weights).
+    public let smallestMargin: Double
+    /// Steps since a node's chosen op last changed.
+    public let stableSteps: Int
     /// Until the step limit or the time limit, whichever comes first, at the pace so far.
     public let secondsRemaining: Double
 }

@@ -22,6 +22,8 @@ public struct SearchPaths {
     public var memory: String { "\(run)/memory.csv" }
     /// One row per verification: errors against their limits.
     public var verification: String { "\(run)/verification.csv" }
+    /// One row per step and node: the chosen op, the runner-up, the margin, the entropy.
+    public var settling: String { "\(run)/settling.csv" }
     /// The HTML report with its charts.
     public var report: String { "\(run)/report.html" }
 }
@@ -37,6 +39,7 @@ final class SearchLogs {
 
     static let lossHeader = "step,epoch,train_loss,validation_loss,learning_rate,tokens_per_second,seconds"
     static let alphaHeader = "step,node,op,weight,alpha"
+    static let settlingHeader = "step,node,chosen,runner_up,margin,normalized_entropy"
     static let verificationHeader = "step,mode,max_activation_rel_error,max_grad_rel_error,max_grad_scaled_error,loss_difference,"
         + "activation_tolerance,gradient_tolerance,max_float32_error,float64_max_grad_error,float32_allowance,branch_flips,"
         + "largest_flip_margin,causality_max_leak,padding_max_gradient_error,passed"
@@ -49,6 +52,7 @@ final class SearchLogs {
     private let alphaLog: CSVLog
     private let memoryLog: CSVLog
     private let verificationLog: CSVLog
+    private let settlingLog: CSVLog
 
     init(_ paths: SearchPaths, nodes: [Node], layers: [String], keepingStepsThrough lastStep: Int?) throws {
         self.layers = layers
@@ -56,6 +60,27 @@ final class SearchLogs {
         alphaLog = try CSVLog(paths.alphas, header: Self.alphaHeader, keepingStepsThrough: lastStep)
         memoryLog = try CSVLog(paths.memory, header: Self.memoryHeader(layers: layers), keepingStepsThrough: lastStep)
         verificationLog = try CSVLog(paths.verification, header: Self.verificationHeader, keepingStepsThrough: lastStep)
+        settlingLog = try CSVLog(paths.settling, header: Self.settlingHeader, keepingStepsThrough: lastStep)
+    }
+
+    /// Each node's settling after `step` updates.
+    func settling(step: Int, nodes: [NodeSettling]) throws {
+        for n in nodes {
+            try settlingLog.append([String(step), n.node, n.chosen, n.runnerUp, String(n.margin), String(n.normalizedEntropy)])
+        }
+    }
+
+    /// From the settling log: the last step at which some node's chosen op changed (0 if
+    /// none did; a resumed run counts its stable steps from it as an uninterrupted one
+    /// would), and each node's latest choice.
+    static func choices(_ paths: SearchPaths) -> (lastChange: Int, chosen: [String: String]) {
+        var chosen: [String: String] = [:], last = 0
+        for row in CSVLog.rows(paths.settling) where row.count >= 3 {
+            guard let step = Int(row[0]) else { continue }
+            if let before = chosen[row[1]], before != row[2] { last = step }
+            chosen[row[1]] = row[2]
+        }
+        return (last, chosen)
     }
 
     func losses(step: Int, epoch: Int, result: BilevelSearch.StepResult, tokensPerSecond: Double, seconds: Double) throws {

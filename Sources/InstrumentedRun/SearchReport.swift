@@ -29,6 +29,7 @@ struct SearchReport {
                                       xLabel: "search step", valueLabel: "loss")
             sections.append(("Losses", "Running means over \(window(losses.count)) steps; raw values per step in losses.csv.", "losses.svg", svg))
         }
+        sections += settlingCharts()
         sections += alphaCharts()
         sections += memoryCharts()
         let checks = CSVLog.rows(paths.verification)
@@ -67,6 +68,27 @@ struct SearchReport {
     }
 
     /// One chart per searched node: softmax(alpha) of each op over steps.
+    /// Per step, the smallest margin of a chosen op over its runner-up and the mean
+    /// normalised entropy of softmax(alpha) over the nodes (settling.csv).
+    func settlingCharts() -> [(title: String, note: String, file: String, svg: String)] {
+        let rows = CSVLog.rows(paths.settling).filter { $0.count >= 6 }
+        let byStep = Dictionary(grouping: rows) { Int($0[0]) ?? -1 }.filter { $0.key >= 0 }
+        guard !byStep.isEmpty else { return [] }
+        let steps = byStep.keys.sorted()
+        let margins = steps.map { step in byStep[step]!.compactMap { Double($0[4]) }.min() ?? .nan }
+        let entropies = steps.map { step in
+            let values = byStep[step]!.compactMap { Double($0[5]) }
+            return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        }
+        let (lastChange, chosen) = SearchLogs.choices(paths)
+        let identity = chosen.values.filter { $0 == "identity" }.count
+        let svg = SVGChart.series(title: "Settling of the architecture weights", x: steps.map(Double.init),
+                                  series: [("smallest margin of a chosen op", margins), ("mean normalised entropy", entropies)],
+                                  xLabel: "search step", valueLabel: "softmax weight / entropy", format: { String(format: "%.3f", $0) })
+        return [("Settling", "The genotype last changed at step \(lastChange) of \(steps.last ?? 0); identity chosen at \(identity) of "
+                 + "\(chosen.count) nodes; per step and node in settling.csv.", "settling.svg", svg)]
+    }
+
     func alphaCharts() -> [(title: String, note: String, file: String, svg: String)] {
         let rows = CSVLog.rows(paths.alphas)
         guard !rows.isEmpty else { return [] }

@@ -40,6 +40,13 @@ public struct SearchRun {
         public var maxSteps = 1000
         /// Stop after this many minutes (0: no limit).
         public var maxMinutes = 0.0
+        /// Stop once the derived genotype has not changed for this many steps (0: run to the
+        /// step or time limit) and every node's margin is at least `settleMargin`.
+        public var settleSteps = 0
+        /// The smallest margin (softmax weight of the chosen op over the runner-up) a settled
+        /// search needs at every node: a choice that does not change while two ops stay tied
+        /// is not a settled one.
+        public var settleMargin = 0.0
         /// Commit a checkpoint every N steps (and at the end).
         public var checkpointEvery = 100
         /// Record every step's peak memory per layer (RUN/memory.csv).
@@ -82,6 +89,11 @@ public struct SearchRun {
         public var report: String
         /// With a budget: the most tensor memory live at once, and the budget.
         public var budgetPeak: (bytes: Int, budget: Int)?
+        /// With `settleSteps`: the step at which the genotype had been unchanged that long (with
+        /// every margin at least `settleMargin`).
+        public var settledAt: Int?
+        /// Every searched node's settling at the end (also in RUN/settling.csv, per step).
+        public var settling: [NodeSettling] = []
     }
 
     /// A verification and the step it ran at.
@@ -155,6 +167,10 @@ public struct SearchRun {
         let logs = try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept)
         let initialAlphas = search.alphas.map(\.tensor.scalars)
         if firstStep == 0 { try logs.alphas(step: 0, nodes: nodes) }
+        // The last step a node's chosen op changed: what `settleSteps` counts from.
+        var chosen = NodeSettling.of(model).map(\.chosen)
+        if firstStep == 0 { try logs.settling(step: 0, nodes: NodeSettling.of(model)) }
+        var lastChange = s.resume ? SearchLogs.choices(paths).lastChange : 0
         let parameters = search.weights.map(\.tensor.count).reduce(0, +)
         observer?.observe(.started(summary: "OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
                                    + "vocabulary \(vocabulary.count), \(parameters) weights, \(nodes.count) searched nodes, order \(options.order.rawValue), "
@@ -187,6 +203,10 @@ public struct SearchRun {
             try logs.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                             seconds: Date().timeIntervalSince(start))
             try logs.alphas(step: step, nodes: nodes)
+            let settling = NodeSettling.of(model)
+            try logs.settling(step: step, nodes: settling)
+            if settling.map(\.chosen) != chosen { lastChange = step }
+            chosen = settling.map(\.chosen)
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
                 let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
@@ -208,7 +228,12 @@ public struct SearchRun {
             observer?.observe(.searchStep(SearchStepEvent(step: step, maxSteps: s.maxSteps, epoch: search.epoch, trainLoss: result.trainLoss,
                                                           validationLoss: result.validationLoss, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                                                           learningRate: result.learningRate, peakActivationBytes: peakActivation,
+                                                          smallestMargin: settling.map(\.margin).min() ?? 1, stableSteps: step - lastChange,
                                                           secondsRemaining: remaining)))
+            if s.settleSteps > 0 && step - lastChange >= s.settleSteps && (settling.map(\.margin).min() ?? 1) >= s.settleMargin {
+                outcome.settledAt = step
+                break
+            }
         }
         if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
         try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
@@ -226,6 +251,7 @@ public struct SearchRun {
         }
         try genotype.save(to: paths.genotype)
         outcome.genotype = genotype
+        outcome.settling = NodeSettling.of(search.model)
         outcome.steps = search.stepCount - firstStep
         outcome.alphaMovement = zip(initialAlphas, search.alphas.map(\.tensor.scalars))
             .flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0

@@ -56,7 +56,8 @@ final class ProgressPrinter: RunObserver {
         case .searchStep(let e):
             let memory = e.peakActivationBytes.map { " | act \(SVGChart.bytesText(Double($0)))" } ?? ""
             progress.update("step \(e.step)/\(e.maxSteps) | epoch \(e.epoch) | train \(fixed(e.trainLoss, 3)) | val \(fixed(e.validationLoss, 3)) "
-                            + "| \(Int(e.tokensPerSecond)) tok/s | lr \(sci(e.learningRate))\(memory) | ETA \(duration(e.secondsRemaining))")
+                            + "| \(Int(e.tokensPerSecond)) tok/s | lr \(sci(e.learningRate))\(memory) | margin \(fixed(e.smallestMargin, 3)) "
+                            + "(stable \(e.stableSteps)) | ETA \(duration(e.secondsRemaining))")
         case .verified(let step, let report):
             progress.message(report.line(step: step))
         case .trainingStep(let e):

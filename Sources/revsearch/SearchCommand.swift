@@ -41,6 +41,10 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Stop after this many search steps (one alpha and one theta update each).") var maxSteps = 1000
     @Option(help: "Stop after this many minutes (0: no limit).") var maxMinutes = 0.0
     @Option(help: "Checkpoint every N steps.") var checkpointEvery = 100
+    @Option(help: "Stop once the derived genotype has not changed for N steps (0: run to --max-steps or --max-minutes).")
+    var settleSteps = 0
+    @Option(help: "With --settle-steps: also require every node's margin (chosen op's softmax weight over the runner-up's) to be at least this.")
+    var settleMargin = 0.0
     @Option(help: "Theta's peak learning rate (default 1e-3).") var lr: Double?
     @Option(help: "Theta's warm-up steps (default 400).") var warmup: Int?
     @Option(help: "Alpha's learning rate, fixed (default 3e-4).") var alphaLr: Double?
@@ -66,6 +70,8 @@ struct SearchCommand: ParsableCommand {
         try OptionRanges.steps("max-steps", maxSteps)
         try OptionRanges.minutes(maxMinutes)
         try OptionRanges.steps("checkpoint-every", checkpointEvery)
+        try OptionRanges.steps("settle-steps", settleSteps, from: 0)
+        try OptionRanges.number("settle-margin", settleMargin, 0...1, "a softmax weight difference in [0, 1]")
         if let lr { try OptionRanges.rate("lr", lr) }
         if let warmup { try OptionRanges.steps("warmup", warmup, from: 0) }
         if let alphaLr { try OptionRanges.rate("alpha-lr", alphaLr) }
@@ -101,6 +107,8 @@ struct SearchCommand: ParsableCommand {
         s.maxSteps = maxSteps
         s.maxMinutes = maxMinutes
         s.checkpointEvery = checkpointEvery
+        s.settleSteps = settleSteps
+        s.settleMargin = settleMargin
         s.profile = profile
         s.verifyEvery = verifyEvery
         s.resume = resume
@@ -134,6 +142,18 @@ struct SearchCommand: ParsableCommand {
         try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "search")
     }
 
+    /// How settled the search ended: the weakest node, the spread of the weights, how often
+    /// identity won (DARTS' known collapse), and whether --settle-steps stopped it.
+    func settlingSummary(_ outcome: SearchRun.Outcome) -> String {
+        guard let weakest = outcome.settling.min(by: { $0.margin < $1.margin }) else { return "settling: no searched nodes" }
+        let entropy = outcome.settling.map(\.normalizedEntropy).reduce(0, +) / Double(outcome.settling.count)
+        let identity = outcome.settling.filter { $0.chosen == "identity" }.count
+        let stop = outcome.settledAt.map { "; settled at step \($0) (genotype unchanged for \(settleSteps) steps, margins at least \(settleMargin))" } ?? ""
+        return "settling: smallest margin \(fixed(weakest.margin, 4)) (\(weakest.node): \(weakest.chosen) over \(weakest.runnerUp)), "
+            + "mean normalised entropy \(fixed(entropy, 3)), identity chosen at \(identity) of \(outcome.settling.count) nodes\(stop); "
+            + "per step in \(SearchPaths(run: out).settling)"
+    }
+
     func run() throws {
         BLAS.threads = threads
         let start = Date()
@@ -149,6 +169,7 @@ struct SearchCommand: ParsableCommand {
             let worst = outcome.verifications.map(\.report.maxGradScaledError).max() ?? 0
             print("verified \(outcome.verifications.count) times, all passed; largest gradient error \(sci(worst))")
         }
+        print(settlingSummary(outcome))
         print("genotype: \(SearchPaths(run: out).genotype)")
         for (stack, layers) in [("encoder", outcome.genotype.encoder), ("decoder", outcome.genotype.decoder)] {
             print("  \(stack): " + layers.map { "[" + $0.joined(separator: ", ") + "]" }.joined(separator: " "))

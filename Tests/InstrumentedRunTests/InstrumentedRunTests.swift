@@ -96,4 +96,28 @@ import Testing
         #expect(trained.steps == 3 && trained.validation.complete && (trained.validation.value ?? .nan).isFinite)
         #expect(FileManager.default.fileExists(atPath: trained.checkpoint))
     }
+
+    /// With alpha's learning rate so small that no choice can change, `settleSteps` stops the
+    /// search exactly that many steps in; settling.csv holds every node at every step, step 0
+    /// included, with margins and entropies in [0, 1].
+    @Test func aSettledSearchStops() throws {
+        let root = try Self.directory()
+        var search = SearchRun.Settings(data: Self.toy, source: "en", target: "de", out: "\(root)/search")
+        search.model = ModelConfig(embeddingWidth: 8, modelWidth: 24, splits: 2, encoderLayers: 1, decoderLayers: 1, heads: 2,
+                                   encoderOps: ["conv3", "ffn", "identity"], decoderOps: ["conv3", "ffn", "zero"])
+        search.search.maxTokens = 96
+        search.search.alphaLearningRate = 1e-12
+        search.merges = 60
+        search.maxSteps = 20
+        search.settleSteps = 3
+        let events = Events()
+        let outcome = try SearchRun(search).run(observer: events)
+        #expect(outcome.settledAt == 3 && outcome.steps == 3)
+        let stable = events.all.compactMap { if case .searchStep(let e) = $0 { e.stableSteps } else { nil } }
+        #expect(stable == [1, 2, 3])
+        let rows = try String(contentsOfFile: "\(root)/search/settling.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let nodes = outcome.settling.count
+        #expect(nodes == 4 && rows.count == 4 * nodes, "\(rows.count) rows for \(nodes) nodes")
+        #expect(outcome.settling.allSatisfy { (0...1).contains($0.margin) && (0...1).contains($0.normalizedEntropy) && $0.chosen != "zero" })
+    }
 }
