@@ -29,6 +29,7 @@ struct SearchReport {
                                       xLabel: "search step", valueLabel: "loss")
             sections.append(("Losses", "Running means over \(window(losses.count)) steps; raw values per step in losses.csv.", "losses.svg", svg))
         }
+        sections += weightsHeatmap()
         sections += settlingCharts()
         sections += alphaCharts()
         sections += memoryCharts()
@@ -68,6 +69,29 @@ struct SearchReport {
     }
 
     /// One chart per searched node: softmax(alpha) of each op over steps.
+    /// The final softmax(alpha) of every node (rows) over the ops (columns), the derived op
+    /// outlined, with the smallest margin named.
+    func weightsHeatmap() -> [(title: String, note: String, file: String, svg: String)] {
+        let rows = CSVLog.rows(paths.alphas).filter { $0.count >= 4 }
+        guard let last = rows.compactMap({ Int($0[0]) }).max() else { return [] }
+        var nodes: [String] = [], ops: [String] = [], weight: [String: [String: Double]] = [:]
+        for row in rows where Int(row[0]) == last {
+            if weight[row[1]] == nil { nodes.append(row[1]) }
+            if !ops.contains(row[2]) { ops.append(row[2]) }
+            weight[row[1], default: [:]][row[2]] = Double(row[3])
+        }
+        let values = nodes.map { node in ops.map { weight[node]?[$0] ?? .nan } }
+        let marked = Set(nodes.enumerated().compactMap { i, node in chosenOp(node).flatMap { ops.firstIndex(of: $0) }.map { [i, $0] } })
+        let settling = nodes.map { node in
+            NodeSettling.settling(node: node, ops: ops.filter { weight[node]?[$0] != nil }, weights: ops.compactMap { weight[node]?[$0] })
+        }
+        let weakest = settling.min { $0.margin < $1.margin }
+        let note = weakest.map { "Derived op outlined. Smallest margin \(String(format: "%.4f", $0.margin)): \($0.node), \($0.chosen) over \($0.runnerUp)." } ?? ""
+        let svg = SVGChart.heatmap(title: "softmax(alpha) at step \(last), node by op", rows: nodes, columns: ops, values: values,
+                                   marked: marked, note: note)
+        return [("Architecture weights", note, "alpha-heatmap.svg", svg)]
+    }
+
     /// Per step, the smallest margin of a chosen op over its runner-up and the mean
     /// normalised entropy of softmax(alpha) over the nodes (settling.csv).
     func settlingCharts() -> [(title: String, note: String, file: String, svg: String)] {

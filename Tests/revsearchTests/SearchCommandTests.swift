@@ -34,7 +34,8 @@ import Testing
         #expect(result.stdout.contains("verified 2 times, all passed"))
         #expect(result.stdout.contains("report: \(out.path)/report.html"))
         for file in ["genotype.json", "alphas.csv", "losses.csv", "memory.csv", "verification.csv", "report.html", "losses.svg",
-                     "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search-step000004.safetensors"] {
+                     "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search-step000004.safetensors",
+                     "settling.csv", "settling.svg", "alpha-heatmap.svg"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let genotype = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("genotype.json"))) as! [String: Any]
