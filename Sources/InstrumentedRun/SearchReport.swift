@@ -131,7 +131,7 @@ struct SearchReport {
             let series = ops[node]!.map { op in (op, steps.map { weights[node]?[$0]?[op] ?? .nan }) }
             let chosen = chosenOp(node)
             let svg = SVGChart.series(title: "softmax(alpha) of \(node)", x: x, series: series, xLabel: "search step",
-                                      valueLabel: "weight", height: 360)
+                                      valueLabel: "weight", format: { String(format: "%.4f", $0) }, height: 360, fromZero: false)
             return ("softmax(alpha): \(node)", chosen.map { "Derived: \($0)." } ?? "", "alpha-\(node).svg", svg)
         }
     }
@@ -182,11 +182,14 @@ struct SearchReport {
         }
         let lossRows = CSVLog.rows(paths.losses)
         let seconds = lossRows.last.flatMap { Double($0[6]) } ?? 0
+        let elapsed = lossRows.compactMap { $0.count > 6 ? Double($0[6]) : nil }
+        let perStep = zip(elapsed.dropFirst(), elapsed).map { $0 - $1 }.filter { $0 >= 0 }.sorted()
+        let stepText = perStep.isEmpty ? "" : String(format: ", %.2f s per step (median)", perStep[perStep.count / 2])
         let summary = """
-            <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(modeText)) (the run's last session took \(duration(seconds)) of wall-clock time);
+            <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(modeText)) (the run's last session took \(duration(seconds)) of wall-clock time\(stepText));
             d = \(model.modelWidth), e = \(model.embeddingWidth), n = \(model.splits) (decoder \(model.splits + 1)), s = \(model.encoderLayers) searched layers,
             \(model.heads) heads, \(model.pooling.rawValue) pooling, dropout \(model.dropout), \(model.dtype); corpus \(esc(settings.data)) \(esc(settings.source))-\(esc(settings.target)).
-            Files: genotype.json, losses.csv, alphas.csv, memory.csv, verification.csv, search.json + search.safetensors (checkpoint).</p>
+            Files: genotype.json, losses.csv, alphas.csv, settling.csv, memory.csv, verification.csv, search.json + search-stepN.safetensors (checkpoint).</p>
             """
         var body = ""
         for s in sections {

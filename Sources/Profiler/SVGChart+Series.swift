@@ -2,17 +2,20 @@ import Foundation
 
 extension SVGChart {
     /// Fourteen distinguishable colours (one per candidate op of a search node).
-    static let seriesPalette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                                "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#e7ba52", "#ad494a", "#000000"]
+    /// 14 colours apart in hue or lightness (after Kelly's colours of maximum contrast), one
+    /// per op of the standard search space, so no two lines of an alpha chart look alike.
+    static let seriesPalette = ["#0067A5", "#F38400", "#008856", "#BE0032", "#875692", "#882D17", "#E68FAC",
+                                "#222222", "#8DB600", "#A1CAF1", "#F3C300", "#848482", "#2B3D26", "#F99379"]
 
     /// Series over steps (hundreds to thousands of points): lines without markers, thinned
-    /// to at most `maxPoints` per series, x ticks at round steps, y linear from 0 or
+    /// to at most `maxPoints` per series, x ticks at round steps, y linear from 0, linear over
+    /// the data's own range (`fromZero` false: small differences between lines show), or
     /// logarithmic (for errors spanning decades). Every series shares `x`; NaN values are
     /// skipped (a series may start later than others).
     public static func series(title: String, x: [Double], series: [(name: String, values: [Double])], xLabel: String,
                               valueLabel: String, logScale: Bool = false, format: (Double) -> String = { String(format: "%.3g", $0) },
                               horizontalLines: [(name: String, value: Double)] = [], width: Int = 760, height: Int = 400,
-                              maxPoints: Int = 400) -> String {
+                              maxPoints: Int = 400, fromZero: Bool = true) -> String {
         let left = 80.0, right = 20.0, bottom = 56.0
         let plotWidth = Double(width) - left - right
         let top = 42.0 + 14 * Double(legendRows(series.map(\.name), width: plotWidth))
@@ -29,6 +32,17 @@ extension SVGChart {
                 let y = py(pow(10, e))
                 svg += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>\n"
                 svg += text(x: left - 6, y: y + 4, "1e\(Int(e))", anchor: "end", size: 10)
+            }
+            svg += frame(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
+        } else if !fromZero, let low = values.min(), let high = values.max(), high > low {
+            // Round ticks over the data's range, the axis starting at the tick below the lowest value.
+            let step = niceTicks(units: high - low).dropFirst().first ?? (high - low)
+            let start = floor(low / step) * step, end = ceil(high / step) * step
+            py = { top + plotHeight - plotHeight * ($0 - start) / (end - start) }
+            for tick in Swift.stride(from: start, through: end + step / 2, by: step) {
+                let y = py(tick)
+                svg += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#ddd\"/>\n"
+                svg += text(x: left - 6, y: y + 4, format(tick), anchor: "end", size: 10)
             }
             svg += frame(left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
         } else {
