@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Translation", "Reversible", "TensorCore"]),
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "Reversible", "Ops", "TensorCore"]),
         .testTarget(name: "RunFilesTests", dependencies: ["RunFiles"]),
-        .testTarget(name: "InstrumentedRunTests", dependencies: ["InstrumentedRun", "Ops", "Reversible", "Search", "TensorCore"]),
+        .testTarget(name: "InstrumentedRunTests", dependencies: ["InstrumentedRun", "Ops", "Reversible", "Search", "TensorCore", "Translation"]),
         .testTarget(name: "revsearchTests", dependencies: ["revsearch"]),
     ]
 )

@@ -22,12 +22,15 @@ public enum DerivedModel {
         return genotype
     }
 
-    /// The setup of a checked genotype (`load`) stacked to `layers` + `layers`.
+    /// The setup of a checked genotype (`load`) stacked to `layers` + `layers`; with
+    /// `embeddingWidth`, the factorised embedding (and the tied output layer) that wide
+    /// instead of the genotype's e (a comparison with a baseline of wider embeddings).
     public static func setup(_ genotype: Genotype, path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
-                      backprop: BackpropMode, registry: OpRegistry = .standard) throws -> ReversibleSetup {
+                             backprop: BackpropMode, embeddingWidth: Int? = nil, registry: OpRegistry = .standard) throws -> ReversibleSetup {
         let base = ModelConfig(sourceVocabulary: vocabulary, targetVocabulary: vocabulary, heads: heads, dropout: dropout,
                                dtype: .float32, seed: seed)
-        let config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
+        var config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
+        if let embeddingWidth { config.embeddingWidth = embeddingWidth }
         // What a checked genotype cannot get wrong any more (layers, dropout) is the command line's.
         let problems = config.validate(registry: registry)
         guard problems.isEmpty else { throw InputError("\(path) with these options: " + problems.joined(separator: "; ")) }

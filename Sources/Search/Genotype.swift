@@ -72,6 +72,26 @@ public struct Genotype: Codable, Sendable, Equatable {
     }
 
     /// A model config that stacks this block to `encoderLayers` + `decoderLayers`.
+    /// A genotype of the same shape (splits, block layers, widths, pooling) whose ops are
+    /// drawn uniformly at random from the same search space: at each node the ops the
+    /// search weighed there (recorded in `weights`), else the registry's candidates; never
+    /// `zero`, which the derivation never picks. The sanity baseline of a NAS result.
+    public static func random(like template: Genotype, registry: OpRegistry = .standard, seed: UInt64) -> Genotype {
+        var rng = RandomState(seed: seed)
+        func draw(_ stack: String, _ layers: [[String]]) -> [[String]] {
+            layers.enumerated().map { i, nodes in
+                nodes.indices.map { k in
+                    let weighed = template.weights?["\(stack).layer\(i + 1).split\(k + 1)"].map { Array($0.keys).sorted() }
+                    let space = (weighed ?? registry.candidates(decoder: stack == "decoder")).filter { $0 != "zero" }
+                    return space.isEmpty ? nodes[k] : space[Int(rng.next() % UInt64(space.count))]
+                }
+            }
+        }
+        return Genotype(splits: template.splits, blockLayers: template.blockLayers, modelWidth: template.modelWidth,
+                        embeddingWidth: template.embeddingWidth, pooling: template.pooling,
+                        encoder: draw("encoder", template.encoder), decoder: draw("decoder", template.decoder), weights: nil)
+    }
+
     public func modelConfig(base: ModelConfig, encoderLayers: Int, decoderLayers: Int) -> ModelConfig {
         var config = base
         config.splits = splits

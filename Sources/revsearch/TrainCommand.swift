@@ -47,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     var backprop: String?
     @Option(help: "Hidden size d of the baseline (default 256); a genotype model takes d from its genotype.") var d: Int?
     @Option(help: "Encoder and decoder layers each (default 3 for the baseline; 6 for a genotype model).") var layers: Int?
+    @Option(help: "A genotype model's embedding width e, in place of the genotype's (e.g. the baseline's d, for a comparison).") var e: Int?
     // Options that shape the model or the optimisation are optional so that a resumed run
     // can tell one given (which must match the checkpoint) from one left at its default.
     @Option(help: "Attention heads (default 4).") var heads: Int?
@@ -67,6 +68,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try OptionRanges.merges(merges)
         try OptionRanges.width("d", d)
+        try OptionRanges.width("e", e)
         try OptionRanges.layers("layers", layers)
         try OptionRanges.width("heads", heads)
         try OptionRanges.dropout(dropout)
@@ -86,6 +88,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--backprop: unknown mode '\(backprop)' (expected full, reconstruction or hybrid:K)")
         }
         if let genotype, let d { throw ValidationError("--d \(d): a genotype model takes d from its genotype (\(genotype))") }
+        if let e, genotype == nil && !resume { throw ValidationError("--e \(e): the embedding width of a genotype model (--genotype); the baseline's is d") }
         if backprop != nil && genotype == nil && !resume {
             throw ValidationError("--backprop applies to a genotype model (--genotype, or --resume of one)")
         }
@@ -100,6 +103,7 @@ struct TrainCommand: ParsableCommand {
         s.backprop = backprop.flatMap { BackpropMode($0) }
         s.modelWidth = d
         s.layers = layers
+        s.embeddingWidth = e
         s.heads = heads
         s.dropout = dropout
         s.maxTokens = maxTokens

@@ -5,6 +5,7 @@ import Reversible
 import Search
 import TensorCore
 import Testing
+import Translation
 
 /// An instrumented search and training run from code, as a user's package runs them: a
 /// custom op in the search space, the profiler and the verifier attached, the run's files
@@ -83,6 +84,7 @@ import Testing
         training.vocabulary = "\(root)/search/vocab.json"
         training.layers = 2
         training.heads = 2
+        training.embeddingWidth = 12
         training.maxTokens = 200
         training.maxSteps = 3
         training.validateEvery = 2
@@ -95,6 +97,8 @@ import Testing
         #expect(validated.map(\.0) == [2] && validated.allSatisfy(\.1))
         #expect(trained.steps == 3 && trained.validation.complete && (trained.validation.value ?? .nan).isFinite)
         #expect(FileManager.default.fileExists(atPath: trained.checkpoint))
+        guard case .reversible(let setup) = try Checkpoint.load(trained.checkpoint).model else { Issue.record("not a genotype model"); return }
+        #expect(setup.config.embeddingWidth == 12 && setup.config.modelWidth == 24)
     }
 
     /// With alpha's learning rate so small that no choice can change, `settleSteps` stops the
