@@ -24,6 +24,8 @@ public struct SearchPaths {
     public var verification: String { "\(run)/verification.csv" }
     /// One row per step and node: the chosen op, the runner-up, the margin, the entropy.
     public var settling: String { "\(run)/settling.csv" }
+    /// Step 1's batch in full storage and in the search's mode (`MemoryReference`).
+    public var memoryReference: String { "\(run)/memory-reference.json" }
     /// The HTML report with its charts.
     public var report: String { "\(run)/report.html" }
 }

@@ -162,8 +162,14 @@ struct SearchReport {
                                             note: "Each bar is its layer's own peak; they fall at different moments and do not add up to "
                                                 + "a step's peak (largest: \(SVGChart.bytesText(Double(peak)))).")
         let at = rows.first { Int($0[1]) == peak }
+        var saving = ""
+        if let data = FileManager.default.contents(atPath: paths.memoryReference),
+           let r = try? JSONDecoder().decode(MemoryReference.self, from: data) {
+            saving = " On step \(r.step)'s theta batch one training step peaks at \(SVGChart.bytesText(Double(r.fullStorageBytes))) of activations "
+                + "with full storage and \(SVGChart.bytesText(Double(r.modeBytes))) with \(r.mode): \(String(format: "%.2f", r.savingFactor))x less."
+        }
         return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
-                 + "(\(at?[3] ?? "?"), \(at?[4] ?? "?")); per step and layer in memory.csv.", "memory-per-step.svg", perStep),
+                 + "(\(at?[3] ?? "?"), \(at?[4] ?? "?")); per step and layer in memory.csv.\(saving)", "memory-per-step.svg", perStep),
                 ("Memory per layer", "", "memory-per-layer.svg", perLayer)]
     }
 

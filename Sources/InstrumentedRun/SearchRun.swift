@@ -94,6 +94,9 @@ public struct SearchRun {
         public var settledAt: Int?
         /// Every searched node's settling at the end (also in RUN/settling.csv, per step).
         public var settling: [NodeSettling] = []
+        /// With the profiler, no budget and a mode other than full: step 1's theta batch in
+        /// full storage and in the search's mode (also in RUN/memory-reference.json).
+        public var memoryReference: MemoryReference?
     }
 
     /// A verification and the step it ran at.
@@ -199,6 +202,12 @@ public struct SearchRun {
                 try logs.memory(step: step, run: run)
                 outcome.peakActivationBytes.append(run.peakActivationBytes)
                 peakActivation = run.peakActivationBytes
+                // Full storage could not fit a budget the search's mode fits: no reference under one.
+                if step == 1, s.memoryBudget == nil, search.backprop != .full, let last = search.lastTrainBatch {
+                    let reference = MemoryReference.measure(model, batch: last.batch, dropoutKey: last.dropoutKey, mode: search.backprop)
+                    try AtomicFile.writeJSON(reference, to: paths.memoryReference)
+                    outcome.memoryReference = reference
+                }
             }
             try logs.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                             seconds: Date().timeIntervalSince(start))

@@ -162,6 +162,10 @@ struct SearchCommand: ParsableCommand {
         printer.progress.end()
         print("done: \(outcome.steps) search steps in \(duration(Date().timeIntervalSince(start))); train loss \(fixed(outcome.firstLoss, 3)) -> \(fixed(outcome.lastLoss, 3))")
         if let peak = outcome.peakActivationBytes.max() { print("peak activation memory of a step: \(SVGChart.bytesText(Double(peak)))") }
+        if let r = outcome.memoryReference {
+            print("step \(r.step)'s theta batch, one training step: full storage \(SVGChart.bytesText(Double(r.fullStorageBytes))), "
+                  + "\(r.mode) \(SVGChart.bytesText(Double(r.modeBytes))) of activations: \(fixed(r.savingFactor, 2))x less")
+        }
         if let (peak, budget) = outcome.budgetPeak {
             print("peak tensor memory (all categories): \(SVGChart.bytesText(Double(peak))) (\(peak) bytes) of the \(SVGChart.bytesText(Double(budget))) budget")
         }
