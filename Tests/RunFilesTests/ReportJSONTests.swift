@@ -17,5 +17,13 @@ import Testing
         #expect(object?["measured"] as? Double == 1.5)
         #expect(object?["overflowed"] is NSNull && object?["unmeasured"] is NSNull)
         #expect(object?["label"] as? String == "nan")
+        #expect((object?["written_by"] as? [String: String])?["version"] != nil)
+    }
+
+    /// A report that is an array or a plain value is written as it is: nothing to stamp.
+    @Test func arraysAndValuesAreNotStamped() throws {
+        let array = try JSONSerialization.jsonObject(with: try ReportJSON.encode([1.5, .nan])) as? [Any]
+        #expect(array?.count == 2 && array?[1] is NSNull)
+        #expect(String(decoding: try ReportJSON.encode(3), as: UTF8.self) == "3")
     }
 }
