@@ -10,7 +10,8 @@ public enum RevSearchVersion {
 
 /// A value whose JSON object also records which RevSearch wrote it:
 /// `"written_by": {"version": "0.1.0", "commit": "..."}`. Readers ignore the field, so files
-/// from other versions still read.
+/// from other versions still read. `Value` must encode as a JSON object (a struct or a
+/// dictionary): an encoder cannot add a field to an array.
 public struct Stamped<Value: Encodable>: Encodable {
     public let value: Value
 
