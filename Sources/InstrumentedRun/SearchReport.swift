@@ -99,9 +99,9 @@ struct SearchReport {
         let byStep = Dictionary(grouping: rows) { Int($0[0]) ?? -1 }.filter { $0.key >= 0 }
         guard !byStep.isEmpty else { return [] }
         let steps = byStep.keys.sorted()
-        let margins = steps.map { step in byStep[step]!.compactMap { Double($0[4]) }.min() ?? .nan }
+        let margins = steps.map { step in byStep[step, default: []].compactMap { Double($0[4]) }.min() ?? .nan }
         let entropies = steps.map { step in
-            let values = byStep[step]!.compactMap { Double($0[5]) }
+            let values = byStep[step, default: []].compactMap { Double($0[5]) }
             return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
         }
         let (lastChange, chosen) = SearchLogs.choices(paths)

@@ -216,6 +216,7 @@ public struct SearchRun {
             try logs.settling(step: step, nodes: settling)
             if settling.map(\.chosen) != chosen { lastChange = step }
             chosen = settling.map(\.chosen)
+            let smallestMargin = settling.map(\.margin).min() ?? 1
             if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
                 let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
                 let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
@@ -237,9 +238,9 @@ public struct SearchRun {
             observer?.observe(.searchStep(SearchStepEvent(step: step, maxSteps: s.maxSteps, epoch: search.epoch, trainLoss: result.trainLoss,
                                                           validationLoss: result.validationLoss, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                                                           learningRate: result.learningRate, peakActivationBytes: peakActivation,
-                                                          smallestMargin: settling.map(\.margin).min() ?? 1, stableSteps: step - lastChange,
+                                                          smallestMargin: smallestMargin, stableSteps: step - lastChange,
                                                           secondsRemaining: remaining)))
-            if s.settleSteps > 0 && step - lastChange >= s.settleSteps && (settling.map(\.margin).min() ?? 1) >= s.settleMargin {
+            if s.settleSteps > 0 && step - lastChange >= s.settleSteps && smallestMargin >= s.settleMargin {
                 outcome.settledAt = step
                 break
             }

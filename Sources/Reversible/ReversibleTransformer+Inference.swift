@@ -39,16 +39,19 @@ extension ReversibleTransformer {
             let (batch, position) = (tokens.count, state.position)
             var h = embedPrefix(tokens, batch: batch, length: 1, firstPosition: position)
             let bc = prefixContext(memoryMask: memoryMask, batch: batch, length: position + 1)
-            var next = 0
+            var start = 0
             withScope("decoder") {
                 for layer in decoder {
-                    // This layer's caches, split by split, out of the flat state and back.
+                    // This layer's caches (a slice of the flat state), split by split, and back.
+                    let end = start + layer.functions.reduce(0) { $0 + $1.ops.count }
+                    var offset = start
                     var caches = layer.functions.map { node in
-                        defer { next += node.ops.count }
-                        return Array(state.caches[next..<(next + node.ops.count)])
+                        defer { offset += node.ops.count }
+                        return Array(state.caches[offset..<(offset + node.ops.count)])
                     }
                     h = withScope(layer.name) { layer.decodeStep(h, bc.contexts("decoder", layer: layer, memory: memory), caches: &caches) }
-                    state.caches.replaceSubrange((next - caches.joined().count)..<next, with: caches.joined())
+                    state.caches.replaceSubrange(start..<end, with: caches.joined())
+                    start = end
                 }
             }
             state.position += 1
