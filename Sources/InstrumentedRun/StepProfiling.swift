@@ -1,11 +1,27 @@
 import Foundation
 import Profiler
 import Reversible
+import Search
 import TensorCore
+import Translation
 import Verifier
 
-/// One profiled training step of a reversible model on a synthetic batch, per (mode,
-/// depth): what `revsearch profile` and the `profile` probe measure.
+/// What a profile or a memory plan runs.
+public enum ProfiledStep: Sendable, Equatable {
+    /// Forward and backward of the super-network on one batch (`revsearch profile`).
+    case training
+    /// Search steps as `revsearch search` takes them: alpha's step then theta's, Adam on both,
+    /// theta's gradient clipped; the peak is the largest over the steps.
+    case search(steps: Int)
+    /// Forward and backward of the same-size baseline Transformer (full storage: it has no
+    /// other mode).
+    case baseline
+}
+
+/// One profiled step of a model, per (mode, depth): what `revsearch profile` and `revsearch
+/// plan` measure and the `profile` and `dry-run` probes compare. With `shapeOnly` the same
+/// code runs as a dry run (`Runtime.shapeOnly`): the allocator hooks fire as in the real
+/// step, no kernel runs, and the profiler's figures are the plan's prediction.
 public struct StepProfiling {
     /// Sentences in the synthetic batch.
     public var batch = 8
@@ -19,20 +35,39 @@ public struct StepProfiling {
     public var checkMalloc = false
     /// Where Chrome traces and folded stacks go (none without it).
     public var out: String?
+    /// Which step to run.
+    public var step = ProfiledStep.training
+    /// Run it shape-only: a prediction, not a measurement.
+    public var shapeOnly = false
+    /// A search step's options (its `mode` is the one profiled); with `pairs` nil, the search
+    /// batches `batch` synthetic pairs of `length` tokens at a time.
+    public var search = BilevelSearch.Options()
+    /// A search's corpus, tokenized (nil: synthetic pairs).
+    public var pairs: [TokenizedPair]?
 
     /// A profiling of one step of `batch` sentences of `length` tokens.
     public init(batch: Int = 8, length: Int = 16, stacks: Bool = false, top: Int = 8, checkMalloc: Bool = false, out: String? = nil) {
         self.batch = batch; self.length = length; self.stacks = stacks; self.top = top; self.checkMalloc = checkMalloc; self.out = out
     }
 
+    /// One profiled step: the profiler's run record, the heap comparison (with
+    /// `checkMalloc`), the step's gemm multiply-adds (the measure of its arithmetic a mode's
+    /// recomputation adds to) and its seconds.
+    public struct Measured {
+        public let run: ProfileRun
+        public let malloc: MallocComparison?
+        public let multiplyAdds: Int
+        public let seconds: Double
+    }
+
     /// Builds the model with the profiler attached (so parameters are counted), then
-    /// measures one training step.
-    public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> (run: ProfileRun, malloc: MallocComparison?) {
+    /// measures the step.
+    public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
         let runtime = Runtime.current
         // The heap comparison runs the profiler without its event log, whose own growth would
         // otherwise show up in the heap's figure.
         let profiler = MemoryProfiler(recordsEvents: !checkMalloc)
-        let heap = checkMalloc ? MallocStatistics() : nil
+        let heap = checkMalloc && !shapeOnly ? MallocStatistics() : nil
         runtime.attach(profiler)
         if let heap { runtime.attach(heap) }
         runtime.captureStacks = stacks
@@ -41,29 +76,70 @@ public struct StepProfiling {
             if let heap { runtime.detach(heap) }
             runtime.captureStacks = false
         }
-        let network = try ReversibleTransformer(config)
-        let data = SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5)
-        profiler.resetPeaks()
-        heap?.reset()
-        let before = profiler.liveTotal
-        network.trainingStep(data, mode: mode, dropoutKey: 9)
-        let run = profiler.run(mode: mode.description, depth: depth, topCallSites: stacks ? top : nil)
+        let started = try shapeOnly ? runtime.shapeOnly { try runStep(config, mode: mode, profiler: profiler, heap: heap) }
+                                    : runStep(config, mode: mode, profiler: profiler, heap: heap)
+        let label = step == .baseline ? "baseline" : mode.description
+        let run = profiler.run(mode: label, depth: depth, topCallSites: stacks ? top : nil)
         if let out, profiler.recordsEvents {
-            let name = "\(mode.description.replacingOccurrences(of: ":", with: "-"))-depth\(depth)"
-            try AtomicFile.write(profiler.chromeTrace(name: "revsearch \(mode) depth \(depth)"), to: "\(out)/trace-\(name).json")
+            let name = "\(label.replacingOccurrences(of: ":", with: "-"))-depth\(depth)"
+            try AtomicFile.write(profiler.chromeTrace(name: "revsearch \(label) depth \(depth)"), to: "\(out)/trace-\(name).json")
             if stacks { try AtomicFile.write(Data(profiler.foldedStacksAtPeak().utf8), to: "\(out)/peak-stacks-\(name).folded") }
         }
         if stacks, let sites = run.callSites {
-            print("call sites holding memory at the peak, \(mode) depth \(depth):")
+            print("call sites holding memory at the peak, \(label) depth \(depth):")
             for site in sites {
                 print("  \(SVGChart.bytesText(Double(site.bytes))) in \(site.allocations) buffers: " + site.shortFrames.prefix(5).joined(separator: " <- "))
             }
         }
         let comparison = heap.map {
-            MallocComparison(mode: mode.description, depth: depth, profilerStepPeakBytes: profiler.peakTotal - before,
+            MallocComparison(mode: label, depth: depth, profilerStepPeakBytes: profiler.peakTotal - started.liveBefore,
                              mallocStepPeakBytes: MallocStatistics.isAvailable ? $0.peakAboveBaseline : nil)
         }
-        return (run, comparison)
+        return Measured(run: run, malloc: comparison, multiplyAdds: runtime.multiplyAdds - started.multiplyAdds,
+                        seconds: Date().timeIntervalSince(started.time))
+    }
+
+    /// Builds the model, resets the peaks, runs the step; returns what was live, the
+    /// multiply-add count and the time when the step began.
+    private func runStep(_ config: ModelConfig, mode: BackpropMode, profiler: MemoryProfiler, heap: MallocStatistics?) throws
+        -> (liveBefore: Int, multiplyAdds: Int, time: Date) {
+        let runtime = Runtime.current
+        func begin() -> (liveBefore: Int, multiplyAdds: Int, time: Date) {
+            profiler.resetPeaks()
+            heap?.reset()
+            return (profiler.liveTotal, runtime.multiplyAdds, Date())
+        }
+        let data = { SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5) }
+        switch step {
+        case .training:
+            let network = try ReversibleTransformer(config)
+            let batch = data()
+            let started = begin()
+            network.trainingStep(batch, mode: mode, dropoutKey: 9)
+            return started
+        case .baseline:
+            let baseline = TransformerBaseline(matching: config)
+            let batch = data()
+            let started = begin()
+            baseline.trainingStep(batch, dropoutKey: 9, labelSmoothing: 0.1)
+            return started
+        case .search(let steps):
+            var options = search
+            options.mode = mode
+            if pairs == nil { options.maxTokens = batch * (length + 1) }
+            let searched = try BilevelSearch(model: try ReversibleTransformer(config), pairs: pairs ?? syntheticPairs(config), options: options)
+            let started = begin()
+            for _ in 0..<steps { searched.step() }
+            return started
+        }
+    }
+
+    /// Seeded pairs of exactly `length` tokens, two batches' worth per step for each half:
+    /// every batch of the search then holds `batch` sentences of that length.
+    func syntheticPairs(_ config: ModelConfig) -> [TokenizedPair] {
+        var rng = RandomState(seed: 5)
+        func sentence(_ vocabulary: Int) -> [Int32] { (0..<length).map { _ in Int32(3 + Int(rng.next() % UInt64(max(vocabulary - 3, 1)))) } }
+        return (0..<(4 * batch)).map { _ in TokenizedPair(source: sentence(config.sourceVocabulary), target: sentence(config.targetVocabulary)) }
     }
 }
 

@@ -21,6 +21,7 @@ package enum ProbeScenarios {
         "search-step": searchStep,
         "memory-accounting": memoryAccounting,
         "memory-budget": memoryBudget,
+        "dry-run": dryRun,
     ]
 
     /// The primitive gradient-check table, as `revsearch gradcheck` runs it.

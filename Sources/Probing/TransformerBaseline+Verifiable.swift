@@ -31,12 +31,4 @@ extension TransformerBaseline: VerifiableModel {
         copyValues(of: parameters, into: copy.parameters)
         return copy
     }
-
-    /// The baseline `verify --model baseline` checks: the preset's (or config's) width,
-    /// heads, depth, vocabulary, dropout, dtype and seed.
-    package convenience init(matching model: ModelConfig) {
-        self.init(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth, encoderLayers: model.encoderLayers,
-                        decoderLayers: model.decoderLayers, heads: model.heads, dropout: model.dropout, dtype: model.dtype,
-                        seed: model.seed))
-    }
 }

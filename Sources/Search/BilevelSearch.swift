@@ -167,14 +167,14 @@ public final class BilevelSearch {
         let norm = v.compactMap { $0?.scalars }.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()
         let eps = options.hessianStep / max(norm, 1e-12)
         func gradientAt(_ sign: Double) -> [Tensor] {
-            for (t, s) in zip(thetas, saved) { t.buffer.raw.copyMemory(from: s.buffer.raw, byteCount: t.count * t.dtype.size) }
+            restore(thetas, from: saved)
             for (t, d) in zip(thetas, v) { if let d { axpy(t, sign * eps, d) } }
             zero()
             model.trainingStep(train, mode: backprop, dropoutKey: key ^ 3, labelSmoothing: options.labelSmoothing)
             return alphaGradients()
         }
         let plus = gradientAt(1), minus = gradientAt(-1)
-        for (t, s) in zip(thetas, saved) { t.buffer.raw.copyMemory(from: s.buffer.raw, byteCount: t.count * t.dtype.size) }
+        restore(thetas, from: saved)
         zero()
         let gradients = zip(direct, zip(plus, minus)).map { d, pm -> Tensor in
             let out = d.converted(to: d.dtype, category: .gradient)
@@ -186,9 +186,17 @@ public final class BilevelSearch {
     }
 }
 
+/// Copies the saved values back into the weights, in place (nothing to copy in a shape-only dry run).
+func restore(_ thetas: [Tensor], from saved: [Tensor]) {
+    for (t, s) in zip(thetas, saved) where t.holdsValues && s.holdsValues {
+        t.buffer.raw.copyMemory(from: s.buffer.raw, byteCount: t.count * t.dtype.size)
+    }
+}
+
 /// y += a x, in place (weights and gradient buffers the search owns).
 func axpy(_ y: Tensor, _ a: Double, _ x: Tensor) {
     precondition(y.shape == x.shape && y.dtype == x.dtype)
+    guard y.holdsValues && x.holdsValues else { return }
     switch y.dtype {
     case .float32:
         let (py, px) = (y.pointer(Float.self), x.pointer(Float.self))

@@ -28,6 +28,7 @@ enum UnaryOp { case relu, gelu, sigmoid }
 
 func unary(_ x: Tensor, _ op: UnaryOp) -> Tensor {
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
+    guard y.holdsValues else { return y }
     switch x.dtype {
     case .float32: unaryKernel(x.pointer(Float.self), y.pointer(Float.self), x.count, op)
     case .float64: unaryKernel(x.pointer(Double.self), y.pointer(Double.self), x.count, op)
@@ -50,6 +51,7 @@ private func unaryKernel<S: TensorScalar>(_ x: UnsafeMutablePointer<S>, _ y: Uns
 /// dx from dy, the forward's input x and output y.
 func unaryBackward(_ x: Tensor, _ y: Tensor, _ dy: Tensor, _ op: UnaryOp) -> Tensor {
     let dx = Tensor(uninitialized: x.shape, dtype: x.dtype)
+    guard dx.holdsValues else { return dx }
     switch x.dtype {
     case .float32: unaryBackwardKernel(x.pointer(Float.self), y.pointer(Float.self), dy.pointer(Float.self), dx.pointer(Float.self), x.count, op)
     case .float64: unaryBackwardKernel(x.pointer(Double.self), y.pointer(Double.self), dy.pointer(Double.self), dx.pointer(Double.self), x.count, op)

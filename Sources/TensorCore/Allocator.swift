@@ -1,3 +1,5 @@
+import Glibc
+
 /// One allocation or free, as observers see it. The same value (same `id`) is passed to
 /// `allocated` and later to `freed`.
 public struct AllocationEvent: Sendable {
@@ -31,6 +33,9 @@ public final class Buffer: @unchecked Sendable {
 
     public let raw: UnsafeMutableRawPointer
     public let bytes: Int
+    /// False for a buffer of a shape-only dry run (`Runtime.shapeOnly`): it is accounted for
+    /// like any other, but `raw` points at no memory of its own and kernels skip it.
+    public let holdsValues: Bool
     /// Set only when an observer saw the allocation; the free is then reported too.
     private let event: AllocationEvent?
     private let runtime: Runtime?
@@ -48,11 +53,24 @@ public final class Buffer: @unchecked Sendable {
             event = nil
             self.runtime = nil
         }
-        raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment)
+        holdsValues = !runtime.isShapeOnly
+        raw = holdsValues ? UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment) : ShapeOnlyMemory.sentinel
     }
 
     deinit {
         if let event, let runtime { runtime.notifyFreed(event) }
-        raw.deallocate()
+        if holdsValues { raw.deallocate() }
     }
+}
+
+/// Where every buffer of a shape-only dry run points: a reservation of address space no
+/// one may read or write, so a kernel that forgot to skip a value-less tensor faults at
+/// its first access instead of scribbling over someone else's memory.
+enum ShapeOnlyMemory {
+    nonisolated(unsafe) static let sentinel: UnsafeMutableRawPointer = {
+        // 64 GiB of inaccessible, unbacked addresses: larger than any offset a tensor kernel computes.
+        let reserved = mmap(nil, 1 << 36, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let reserved, reserved != MAP_FAILED else { return UnsafeMutableRawPointer(bitPattern: Buffer.alignment)! }
+        return reserved
+    }()
 }

@@ -65,6 +65,7 @@ func reduce(_ t: Tensor, toShape shape: [Int], category: MemoryCategory? = nil) 
     let out = Tensor(zeros: shape, dtype: t.dtype, category: category)
     let so = Broadcast.strides(of: shape, in: t.shape)
     let unit = [Int](repeating: 0, count: t.rank)
+    guard out.holdsValues else { return out }
     switch t.dtype {
     case .float32: reduceKernel(t.pointer(Float.self), out.pointer(Float.self), t.shape, so, unit)
     case .float64: reduceKernel(t.pointer(Double.self), out.pointer(Double.self), t.shape, so, unit)

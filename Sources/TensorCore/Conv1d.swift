@@ -54,6 +54,7 @@ public func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, padding: Co
 /// x [B, T, c] -> columns [B*T, c*w]: column ci*w + j of row (b, t) is x[b, t+j-pad, ci].
 private func im2col(_ x: Tensor, width w: Int, pad: Int) -> Tensor {
     let columns = Tensor(zeros: [x.shape[0] * x.shape[1], x.shape[2] * w], dtype: x.dtype, category: .workspace)
+    guard columns.holdsValues else { return columns }
     switch x.dtype {
     case .float32: columnsKernel(x.pointer(Float.self), columns.pointer(Float.self), x.shape, w, pad, gather: true)
     case .float64: columnsKernel(x.pointer(Double.self), columns.pointer(Double.self), x.shape, w, pad, gather: true)
@@ -64,6 +65,7 @@ private func im2col(_ x: Tensor, width w: Int, pad: Int) -> Tensor {
 /// The adjoint of im2col: scatter-adds columns back onto a [B, T, c] gradient.
 private func col2im(_ columns: Tensor, shape: [Int], width w: Int, pad: Int) -> Tensor {
     let dx = Tensor(zeros: shape, dtype: columns.dtype)
+    guard dx.holdsValues else { return dx }
     switch columns.dtype {
     case .float32: columnsKernel(dx.pointer(Float.self), columns.pointer(Float.self), shape, w, pad, gather: false)
     case .float64: columnsKernel(dx.pointer(Double.self), columns.pointer(Double.self), shape, w, pad, gather: false)

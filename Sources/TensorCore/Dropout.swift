@@ -28,6 +28,7 @@ func dropoutThreshold(_ rate: Double) -> UInt64 {
 }
 
 private func applyDropout(_ x: Tensor, _ y: Tensor, rate: Double, key: UInt64) {
+    guard y.holdsValues else { return }
     switch x.dtype {
     case .float32: dropoutKernel(x.pointer(Float.self), y.pointer(Float.self), x.count, rate, key)
     case .float64: dropoutKernel(x.pointer(Double.self), y.pointer(Double.self), x.count, rate, key)

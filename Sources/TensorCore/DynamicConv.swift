@@ -10,13 +10,14 @@ public func dynamicConv(_ a: Tensor, kernels: Tensor, padding: ConvPadding) -> T
                  "kernels \(kernels.shape) do not fit input \(a.shape) (heads must divide channels)")
     let geometry = DynamicConvGeometry(batch: b, length: t, channels: c, heads: h, width: w, pad: padding.leftPad(width: w))
     let y = Tensor(zeros: a.shape, dtype: a.dtype)
-    switch a.dtype {
+    if y.holdsValues { switch a.dtype {
     case .float32: dynamicConvForward(a.pointer(Float.self), kernels.pointer(Float.self), y.pointer(Float.self), geometry)
     case .float64: dynamicConvForward(a.pointer(Double.self), kernels.pointer(Double.self), y.pointer(Double.self), geometry)
-    }
+    } }
     record(y, inputs: [a, kernels]) { dy in
         let da = a.requiresGrad ? Tensor(zeros: a.shape, dtype: a.dtype) : nil
         let dk = kernels.requiresGrad ? Tensor(zeros: kernels.shape, dtype: a.dtype) : nil
+        guard dy.holdsValues else { return [da, dk] }
         switch a.dtype {
         case .float32:
             dynamicConvBackward(a.pointer(Float.self), kernels.pointer(Float.self), dy.pointer(Float.self),

@@ -35,10 +35,10 @@ public func addBias(_ x: Tensor, _ bias: Tensor) -> Tensor {
     let features = x.shape.last ?? 1
     precondition(bias.shape == [features], "bias of shape \(bias.shape) for input \(x.shape)")
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
-    switch x.dtype {
+    if y.holdsValues { switch x.dtype {
     case .float32: biasKernel(x.pointer(Float.self), bias.pointer(Float.self), y.pointer(Float.self), x.count, features)
     case .float64: biasKernel(x.pointer(Double.self), bias.pointer(Double.self), y.pointer(Double.self), x.count, features)
-    }
+    } }
     record(y, inputs: [x, bias]) { dy in
         [dy, bias.requiresGrad ? sumRows(dy) : nil]
     }
@@ -48,18 +48,18 @@ public func addBias(_ x: Tensor, _ bias: Tensor) -> Tensor {
 /// s * x for a constant s.
 public func scale(_ x: Tensor, _ s: Double) -> Tensor {
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
-    switch x.dtype {
+    if y.holdsValues { switch x.dtype {
     case .float32: scaleKernel(x.pointer(Float.self), Float(s), y.pointer(Float.self), x.count)
     case .float64: scaleKernel(x.pointer(Double.self), s, y.pointer(Double.self), x.count)
-    }
+    } }
     record(y, inputs: [x]) { dy in [scale(dy, s)] }
     return y
 }
 
 /// Sum of all elements, as a rank-0 tensor.
 public func sum(_ x: Tensor) -> Tensor {
-    let total: Double
-    switch x.dtype {
+    var total = 0.0
+    if x.holdsValues { switch x.dtype {
     case .float32:
         let p = x.pointer(Float.self)
         var s: Double = 0
@@ -70,7 +70,7 @@ public func sum(_ x: Tensor) -> Tensor {
         var s: Double = 0
         for i in 0..<x.count { s += p[i] }
         total = s
-    }
+    } }
     let y = Tensor(scalar: total, dtype: x.dtype)
     record(y, inputs: [x]) { dy in
         [Tensor(repeating: dy.scalarValue, shape: x.shape, dtype: x.dtype)]
@@ -87,6 +87,7 @@ func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp, category: MemoryCategory? 
     precondition(a.dtype == b.dtype, "dtypes \(a.dtype) and \(b.dtype) differ")
     let shape = a.shape == b.shape ? a.shape : Broadcast.shape(a.shape, b.shape)
     let y = Tensor(uninitialized: shape, dtype: a.dtype, category: category)
+    guard y.holdsValues else { return y }
     switch a.dtype {
     case .float32:
         binaryKernel(a.pointer(Float.self), a.shape, b.pointer(Float.self), b.shape, y.pointer(Float.self), shape, op)
@@ -159,6 +160,7 @@ private func biasKernel<S: TensorScalar>(
 func sumRows(_ x: Tensor) -> Tensor {
     let f = x.shape.last ?? 1
     let out = Tensor(zeros: [f], dtype: x.dtype)
+    guard out.holdsValues else { return out }
     switch x.dtype {
     case .float32: sumRowsKernel(x.pointer(Float.self), out.pointer(Float.self), x.count, f)
     case .float64: sumRowsKernel(x.pointer(Double.self), out.pointer(Double.self), x.count, f)

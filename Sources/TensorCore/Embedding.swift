@@ -9,11 +9,12 @@ public func embedding(_ table: Tensor, ids: [Int32], shape: [Int]) -> Tensor {
     }
     let y = Tensor(uninitialized: shape + [e], dtype: table.dtype)
     let bytes = e * table.dtype.size
-    for (i, id) in ids.enumerated() {
+    for (i, id) in ids.enumerated() where y.holdsValues {
         (y.buffer.raw + i * bytes).copyMemory(from: table.buffer.raw + Int(id) * bytes, byteCount: bytes)
     }
     record(y, inputs: [table]) { dy in
         let dtable = Tensor(zeros: table.shape, dtype: table.dtype)
+        guard dtable.holdsValues else { return [dtable] }
         switch table.dtype {
         case .float32: scatterAdd(dy.pointer(Float.self), dtable.pointer(Float.self), ids, e)
         case .float64: scatterAdd(dy.pointer(Double.self), dtable.pointer(Double.self), ids, e)

@@ -7,25 +7,25 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Double = 1e
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
     // Per-row mean and 1/std, kept for backward (2 numbers a row).
     let stats = Tensor(uninitialized: [rows, 2], dtype: x.dtype)
-    switch x.dtype {
+    if y.holdsValues { switch x.dtype {
     case .float32:
         layerNormKernel(x.pointer(Float.self), gamma.pointer(Float.self), beta.pointer(Float.self), y.pointer(Float.self),
                         stats.pointer(Float.self), rows, n, Float(eps))
     case .float64:
         layerNormKernel(x.pointer(Double.self), gamma.pointer(Double.self), beta.pointer(Double.self), y.pointer(Double.self),
                         stats.pointer(Double.self), rows, n, eps)
-    }
+    } }
     record(y, inputs: [x, gamma, beta]) { dy in
         let dx = Tensor(uninitialized: x.shape, dtype: x.dtype)
         let dgamma = Tensor(zeros: [n], dtype: x.dtype), dbeta = Tensor(zeros: [n], dtype: x.dtype)
-        switch x.dtype {
+        if dx.holdsValues { switch x.dtype {
         case .float32:
             layerNormBackwardKernel(x.pointer(Float.self), gamma.pointer(Float.self), stats.pointer(Float.self), dy.pointer(Float.self),
                                     dx.pointer(Float.self), dgamma.pointer(Float.self), dbeta.pointer(Float.self), rows, n)
         case .float64:
             layerNormBackwardKernel(x.pointer(Double.self), gamma.pointer(Double.self), stats.pointer(Double.self), dy.pointer(Double.self),
                                     dx.pointer(Double.self), dgamma.pointer(Double.self), dbeta.pointer(Double.self), rows, n)
-        }
+        } }
         return [x.requiresGrad ? dx : nil, gamma.requiresGrad ? dgamma : nil, beta.requiresGrad ? dbeta : nil]
     }
     return y

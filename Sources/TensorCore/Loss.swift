@@ -2,17 +2,17 @@
 public func logSoftmax(_ x: Tensor) -> Tensor {
     let n = x.shape.last ?? 1
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
-    switch x.dtype {
+    if y.holdsValues { switch x.dtype {
     case .float32: logSoftmaxKernel(x.pointer(Float.self), y.pointer(Float.self), x.count, n)
     case .float64: logSoftmaxKernel(x.pointer(Double.self), y.pointer(Double.self), x.count, n)
-    }
+    } }
     record(y, inputs: [x]) { dy in
         // dx = dy - softmax(x) * sum(dy), softmax = exp(y)
         let dx = Tensor(uninitialized: x.shape, dtype: x.dtype)
-        switch x.dtype {
+        if dx.holdsValues { switch x.dtype {
         case .float32: logSoftmaxBackwardKernel(y.pointer(Float.self), dy.pointer(Float.self), dx.pointer(Float.self), x.count, n)
         case .float64: logSoftmaxBackwardKernel(y.pointer(Double.self), dy.pointer(Double.self), dx.pointer(Double.self), x.count, n)
-        }
+        } }
         return [dx]
     }
     return y
@@ -34,16 +34,16 @@ public func crossEntropy(logits: Tensor, targets: [Int32], labelSmoothing: Doubl
     // Per-row log-sum-exp, kept for backward: N numbers instead of an N x V softmax.
     let lse = Tensor(uninitialized: [rows], dtype: logits.dtype)
     var total = 0.0
-    switch logits.dtype {
+    if lse.holdsValues { switch logits.dtype {
     case .float32:
         total = crossEntropyKernel(logits.pointer(Float.self), lse.pointer(Float.self), targets, ignoreIndex, rows, vocabulary, labelSmoothing)
     case .float64:
         total = crossEntropyKernel(logits.pointer(Double.self), lse.pointer(Double.self), targets, ignoreIndex, rows, vocabulary, labelSmoothing)
-    }
+    } }
     let loss = Tensor(scalar: counted > 0 ? total / Double(counted) : 0, dtype: logits.dtype)
     record(loss, inputs: [logits]) { dy in
         let dx = Tensor(zeros: logits.shape, dtype: logits.dtype)
-        if counted > 0 {
+        if counted > 0 && dx.holdsValues {
             let scale = dy.scalarValue / Double(counted)
             switch logits.dtype {
             case .float32:

@@ -73,6 +73,8 @@ func gemmBatched(
     _ a: Tensor, _ b: Tensor, _ y: Tensor, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, accumulate: Bool
 ) {
     let batches = y.count / max(m * n, 1)
+    Runtime.current.multiplyAdds &+= batches &* m &* n &* k
+    guard y.holdsValues else { return }
     let strideA = a.rank > 2 ? m * k : 0
     let strideB = b.rank > 2 ? k * n : 0
     let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
@@ -103,6 +105,7 @@ func sumLeading(_ t: Tensor) -> Tensor {
 func addBiasInPlace(_ y: Tensor, _ bias: Tensor) {
     let f = y.shape.last ?? 1
     precondition(bias.shape == [f], "bias of shape \(bias.shape) for output \(y.shape)")
+    guard y.holdsValues else { return }
     switch y.dtype {
     case .float32: addRowsInPlace(y.pointer(Float.self), bias.pointer(Float.self), y.count, f)
     case .float64: addRowsInPlace(y.pointer(Double.self), bias.pointer(Double.self), y.count, f)

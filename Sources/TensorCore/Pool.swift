@@ -11,15 +11,16 @@ public func elementwiseMax(_ xs: [Tensor]) -> Tensor {
     }
     let y = Tensor(uninitialized: xs[0].shape, dtype: xs[0].dtype)
     // Which input won at each element: needed by backward, one byte each.
-    var winners = [UInt8](repeating: 0, count: y.count)
-    switch y.dtype {
+    var winners = [UInt8](repeating: 0, count: y.holdsValues ? y.count : 0)
+    if y.holdsValues { switch y.dtype {
     case .float32: maxKernel(xs.map { $0.pointer(Float.self) }, y.pointer(Float.self), &winners)
     case .float64: maxKernel(xs.map { $0.pointer(Double.self) }, y.pointer(Double.self), &winners)
-    }
+    } }
     record(y, inputs: xs) { dy in
         xs.indices.map { i -> Tensor? in
             guard xs[i].requiresGrad else { return nil }
             let dx = Tensor(zeros: y.shape, dtype: y.dtype)
+            guard dx.holdsValues else { return dx }
             switch y.dtype {
             case .float32: routeKernel(dy.pointer(Float.self), dx.pointer(Float.self), winners, UInt8(i))
             case .float64: routeKernel(dy.pointer(Double.self), dx.pointer(Double.self), winners, UInt8(i))
@@ -37,10 +38,10 @@ public func elementwiseMean(_ xs: [Tensor]) -> Tensor {
     if xs.count == 1 { return xs[0] }
     let y = Tensor(zeros: xs[0].shape, dtype: xs[0].dtype)
     let inv = 1 / Double(xs.count)
-    switch y.dtype {
+    if y.holdsValues { switch y.dtype {
     case .float32: meanKernel(xs.map { $0.pointer(Float.self) }, y.pointer(Float.self), y.count, Float(inv))
     case .float64: meanKernel(xs.map { $0.pointer(Double.self) }, y.pointer(Double.self), y.count, inv)
-    }
+    } }
     record(y, inputs: xs) { dy in
         let share = scale(dy, inv)
         return xs.map { $0.requiresGrad ? share : nil }

@@ -27,7 +27,7 @@ public func lastPositions(_ x: Tensor, _ count: Int) -> Tensor {
 public func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
     let rowBytes = t.count / max(t.shape[0], 1) * t.dtype.size
     let out = Tensor(uninitialized: [rows.count] + Array(t.shape.dropFirst()), dtype: t.dtype)
-    for (i, r) in rows.enumerated() {
+    for (i, r) in rows.enumerated() where out.holdsValues {
         precondition(r >= 0 && r < t.shape[0], "row \(r) of a tensor with \(t.shape[0]) rows")
         (out.buffer.raw + i * rowBytes).copyMemory(from: t.buffer.raw + r * rowBytes, byteCount: rowBytes)
     }

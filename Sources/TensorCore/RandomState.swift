@@ -41,6 +41,7 @@ extension Tensor {
         randomNormal shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType,
         rng: inout RandomState, category: MemoryCategory? = nil
     ) {
+        if Runtime.current.isShapeOnly { self.init(uninitialized: shape, dtype: dtype, category: category); return }
         let values = (0..<shape.reduce(1, *)).map { _ in mean + std * rng.normal() }
         self.init(shape: shape, scalars: values, dtype: dtype, category: category)
     }
@@ -50,6 +51,7 @@ extension Tensor {
         randomUniform shape: [Int], low: Double, high: Double, dtype: DType,
         rng: inout RandomState, category: MemoryCategory? = nil
     ) {
+        if Runtime.current.isShapeOnly { self.init(uninitialized: shape, dtype: dtype, category: category); return }
         let values = (0..<shape.reduce(1, *)).map { _ in low + (high - low) * rng.uniform() }
         self.init(shape: shape, scalars: values, dtype: dtype, category: category)
     }

@@ -31,6 +31,7 @@ public func transpose(_ x: Tensor, _ dim0: Int, _ dim1: Int) -> Tensor {
 
 /// Writes x with axes a and b swapped into y, viewing both as [outer, A, middle, B, inner].
 private func swapAxes(_ x: Tensor, into y: Tensor, _ dim0: Int, _ dim1: Int) {
+    guard y.holdsValues else { return }
     let (a, b) = (min(dim0, dim1), max(dim0, dim1))
     let s = x.shape
     let outer = s[..<a].reduce(1, *), middle = s[(a + 1)..<b].reduce(1, *), inner = s[(b + 1)...].reduce(1, *)

@@ -32,6 +32,14 @@ public final class Runtime: @unchecked Sendable {
     public var captureStacks = false
     /// The tape operations are recorded on; nil when not recording (inference, backward).
     public internal(set) var tape: Tape?
+    /// True inside `shapeOnly`: new tensors get a shape, a dtype, a category and a scope,
+    /// and the allocator hooks hear of them exactly as in a real step, but they hold no
+    /// values and kernels skip them.
+    public private(set) var isShapeOnly = false
+    /// Multiply-adds of every gemm run on this thread (counted in a dry run too): the
+    /// arithmetic a backprop mode's recomputation adds to, for plans that weigh memory
+    /// against time. Read differences; it only grows.
+    public internal(set) var multiplyAdds = 0
     /// Who decides ReLU and max-pooling branches; nil (the kernels decide) except while a
     /// checker compares two computations.
     public var branches: BranchDecisions?
@@ -86,6 +94,16 @@ public final class Runtime: @unchecked Sendable {
         let saved = self.category
         self.category = category
         defer { self.category = saved }
+        return try body()
+    }
+
+    /// Runs `body` as a shape-only dry run: the same model code, the same allocations and
+    /// frees in the same order, no arithmetic. What a memory plan measures in a fraction of
+    /// a step's time; values read from its tensors are zeros.
+    public func shapeOnly<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = isShapeOnly
+        isShapeOnly = true
+        defer { isShapeOnly = saved }
         return try body()
     }
 

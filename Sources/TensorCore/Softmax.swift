@@ -6,19 +6,19 @@ public func softmax(_ x: Tensor, additiveMask: Tensor? = nil) -> Tensor {
     precondition(logits.shape == x.shape, "mask \(additiveMask!.shape) would broadcast x \(x.shape) to \(logits.shape)")
     let n = x.shape.last ?? 1
     let y = Tensor(uninitialized: x.shape, dtype: x.dtype)
-    switch x.dtype {
+    if y.holdsValues { switch x.dtype {
     case .float32: softmaxKernel(logits.pointer(Float.self), y.pointer(Float.self), x.count, n)
     case .float64: softmaxKernel(logits.pointer(Double.self), y.pointer(Double.self), x.count, n)
-    }
+    } }
     var inputs = [x]
     if let additiveMask { inputs.append(additiveMask) }
     record(y, inputs: inputs) { dy in
         // dx = y * (dy - sum(dy * y)) per row; the mask was added, so it gets the same.
         let dx = Tensor(uninitialized: x.shape, dtype: x.dtype)
-        switch x.dtype {
+        if dx.holdsValues { switch x.dtype {
         case .float32: softmaxBackwardKernel(y.pointer(Float.self), dy.pointer(Float.self), dx.pointer(Float.self), x.count, n)
         case .float64: softmaxBackwardKernel(y.pointer(Double.self), dy.pointer(Double.self), dx.pointer(Double.self), x.count, n)
-        }
+        } }
         var grads: [Tensor?] = [x.requiresGrad ? dx : nil]
         if let additiveMask { grads.append(additiveMask.requiresGrad ? reduce(dx, toShape: additiveMask.shape) : nil) }
         return grads

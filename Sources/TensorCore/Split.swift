@@ -16,8 +16,8 @@ public func split(_ x: Tensor, sizes: [Int]) -> [Tensor] {
     var offset = 0
     for size in sizes {
         let part = Tensor(uninitialized: lead + [size], dtype: x.dtype)
-        copyColumns(from: x.buffer.raw, fromWidth: f, fromOffset: offset, to: part.buffer.raw, toWidth: size, toOffset: 0,
-                    columns: size, rows: rows, elementSize: x.dtype.size)
+        if part.holdsValues { copyColumns(from: x.buffer.raw, fromWidth: f, fromOffset: offset, to: part.buffer.raw, toWidth: size, toOffset: 0,
+                    columns: size, rows: rows, elementSize: x.dtype.size) }
         outputs.append(part)
         offset += size
     }
@@ -27,7 +27,7 @@ public func split(_ x: Tensor, sizes: [Int]) -> [Tensor] {
         let dx = Tensor(zeros: x.shape, dtype: x.dtype)
         var offset = 0
         for (size, grad) in zip(sizes, grads) {
-            if let grad {
+            if let grad, dx.holdsValues {
                 copyColumns(from: grad.buffer.raw, fromWidth: size, fromOffset: 0, to: dx.buffer.raw, toWidth: f, toOffset: offset,
                             columns: size, rows: rows, elementSize: x.dtype.size)
             }
@@ -49,7 +49,7 @@ public func concat(_ xs: [Tensor]) -> Tensor {
     let rows = lead.reduce(1, *)
     let y = Tensor(uninitialized: lead + [f], dtype: xs[0].dtype)
     var offset = 0
-    for (x, size) in zip(xs, sizes) {
+    for (x, size) in zip(xs, sizes) where y.holdsValues {
         copyColumns(from: x.buffer.raw, fromWidth: size, fromOffset: 0, to: y.buffer.raw, toWidth: f, toOffset: offset,
                     columns: size, rows: rows, elementSize: y.dtype.size)
         offset += size

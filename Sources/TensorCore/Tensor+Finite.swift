@@ -2,6 +2,7 @@
 /// divergence stops it at the step where it happened, before a checkpoint stores NaN weights.
 public func allFinite(_ tensors: [Tensor]) -> Bool {
     tensors.allSatisfy { t in
+        guard t.holdsValues else { return true }
         switch t.dtype {
         case .float32:
             let p = t.pointer(Float.self)

@@ -18,6 +18,8 @@ public final class Tensor {
 
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
+    /// False for a tensor of a shape-only dry run: kernels skip it, reads give zeros.
+    public var holdsValues: Bool { buffer.holdsValues }
     public var rank: Int { shape.count }
 
     init(shape: [Int], dtype: DType, buffer: Buffer, requiresGrad: Bool = false) {
@@ -38,12 +40,13 @@ public final class Tensor {
     /// A tensor of zeros.
     public convenience init(zeros shape: [Int], dtype: DType, category: MemoryCategory? = nil) {
         self.init(uninitialized: shape, dtype: dtype, category: category)
-        buffer.raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * dtype.size)
+        if holdsValues { buffer.raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * dtype.size) }
     }
 
     /// A tensor filled with `value`.
     public convenience init(repeating value: Double, shape: [Int], dtype: DType, category: MemoryCategory? = nil) {
         self.init(uninitialized: shape, dtype: dtype, category: category)
+        guard holdsValues else { return }
         switch dtype {
         case .float32: pointer(Float.self).update(repeating: Float(value), count: count)
         case .float64: pointer(Double.self).update(repeating: value, count: count)
@@ -56,6 +59,8 @@ public final class Tensor {
     ) {
         precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) scalars")
         self.init(uninitialized: shape, dtype: dtype, category: category)
+        self.requiresGrad = requiresGrad
+        guard holdsValues else { return }
         switch dtype {
         case .float32:
             let p = pointer(Float.self)
@@ -64,13 +69,13 @@ public final class Tensor {
             let p = pointer(Double.self)
             for i in 0..<scalars.count { p[i] = Double(scalars[i]) }
         }
-        self.requiresGrad = requiresGrad
     }
 
     /// Overwrites every element with `values` (row-major, converted to this dtype): weights
     /// copied between models of two dtypes, perturbed weights restored.
     public func assign(_ values: [Double]) {
         precondition(values.count == count, "assigning \(values.count) values to a tensor of shape \(shape)")
+        guard holdsValues else { return }
         switch dtype {
         case .float32:
             let p = pointer(Float.self)
@@ -95,6 +100,7 @@ public final class Tensor {
 
     /// The elements as Double, row-major (a copy; for tests, checks and I/O).
     public var scalars: [Double] {
+        guard holdsValues else { return [Double](repeating: 0, count: count) }
         switch dtype {
         case .float32: return UnsafeBufferPointer(start: pointer(Float.self), count: count).map(Double.init)
         case .float64: return Array(UnsafeBufferPointer(start: pointer(Double.self), count: count))
@@ -117,7 +123,7 @@ public final class Tensor {
     public func converted(to dtype: DType, category: MemoryCategory? = nil) -> Tensor {
         if dtype == self.dtype {
             let copy = Tensor(uninitialized: shape, dtype: dtype, category: category)
-            copy.buffer.raw.copyMemory(from: buffer.raw, byteCount: count * dtype.size)
+            if copy.holdsValues && holdsValues { copy.buffer.raw.copyMemory(from: buffer.raw, byteCount: count * dtype.size) }
             return copy
         }
         return Tensor(shape: shape, scalars: scalars, dtype: dtype, category: category)

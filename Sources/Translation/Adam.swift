@@ -33,6 +33,7 @@ public final class Adam {
                 let state = moments[name] ?? (Tensor(zeros: p.shape, dtype: p.dtype, category: .optimizerState),
                                                Tensor(zeros: p.shape, dtype: p.dtype, category: .optimizerState))
                 moments[name] = state
+                guard p.holdsValues else { continue }
                 switch p.dtype {
                 case .float32:
                     adamKernel(p.pointer(Float.self), g.pointer(Float.self), state.m.pointer(Float.self), state.v.pointer(Float.self),
@@ -79,19 +80,22 @@ public struct InverseSquareRootSchedule: Sendable, Codable {
 }
 
 /// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before.
+/// A shape-only dry run has no norm to compare: it takes the branch that allocates (every
+/// gradient scaled into a fresh tensor), so a memory plan never predicts less than a run uses.
 @discardableResult
 public func clipGradientNorm(_ parameters: [(name: String, tensor: Tensor)], maxNorm: Double) -> Double {
-    var total = 0.0
+    var total = 0.0, shapeOnly = false
     for (_, p) in parameters {
         guard let g = p.grad else { continue }
+        guard g.holdsValues else { shapeOnly = true; continue }
         switch g.dtype {
         case .float32: let q = g.pointer(Float.self); for i in 0..<g.count { total += Double(q[i]) * Double(q[i]) }
         case .float64: let q = g.pointer(Double.self); for i in 0..<g.count { total += q[i] * q[i] }
         }
     }
     let norm = total.squareRoot()
-    if maxNorm > 0 && norm > maxNorm {
-        let factor = maxNorm / norm
+    if maxNorm > 0 && (norm > maxNorm || shapeOnly) {
+        let factor = shapeOnly ? 1 : maxNorm / norm
         for (_, p) in parameters {
             guard let g = p.grad else { continue }
             p.grad = Runtime.current.withTape(nil) { Runtime.current.withCategory(.gradient) { scale(g, factor) } }

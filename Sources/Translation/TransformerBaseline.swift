@@ -278,3 +278,14 @@ struct BatchMasks {
         target = Seq2SeqBatch.additiveMask(lengths: batch.targetLengths, length: batch.targetLength, dtype: dtype)
     }
 }
+
+extension TransformerBaseline {
+    /// The baseline of a super-network's size settings: its width, heads, depth, vocabulary,
+    /// dropout, dtype and seed (what `verify --model baseline` checks and `plan` and
+    /// `profile` measure beside the super-network).
+    public convenience init(matching model: ModelConfig) {
+        self.init(.init(vocabulary: model.targetVocabulary, modelWidth: model.modelWidth, encoderLayers: model.encoderLayers,
+                        decoderLayers: model.decoderLayers, heads: model.heads, dropout: model.dropout, dtype: model.dtype,
+                        seed: model.seed))
+    }
+}
