@@ -82,7 +82,9 @@ package struct BudgetBenchmark {
         process.executableURL = executable
         process.arguments = ["search", "--data", data, "--src", source, "--tgt", target, "--out", "\(out)/run", "--vocab", vocabulary,
                              "--d", String(d), "--mode", mode, "--layers", String(layers), "--max-tokens", String(maxTokens),
-                             "--max-steps", String(steps), "--checkpoint-every", "1000000", "--profile", "--threads", String(threads)]
+                             "--max-steps", String(steps), "--checkpoint-every", "1000000", "--profile", "--threads", String(threads),
+                             // A real measurement: the child runs until the budget stops it, not until its own plan refuses.
+                             "--no-plan-check"]
             + (budget.map { ["--memory-budget", $0] } ?? [])
         let stdoutPipe = Pipe(), stderrPipe = Pipe()
         process.standardOutput = stdoutPipe

@@ -56,6 +56,9 @@ public struct SearchRun {
         /// Cap on live tensor bytes; going over calls `budgetExceeded` (default: MemoryBudget's,
         /// which prints the violation and exits with status 3).
         public var memoryBudget: Int?
+        /// With `memoryBudget`: refuse to start when a dry run of the first steps predicts the
+        /// budget will be exceeded (`PlannedOverBudget`), instead of failing at step 1.
+        public var planCheck = true
         /// Called before the allocation that would go over `memoryBudget`; must not return.
         public var budgetExceeded: ((MemoryBudget.Violation) -> Never)?
         /// Continue from the run's checkpoint exactly where it stopped.
@@ -143,6 +146,11 @@ public struct SearchRun {
         config.targetVocabulary = vocabulary.count
         let options = checkpoint?.options ?? s.search
 
+        // The plan's dry run comes before any instrument is attached: it allocates nothing,
+        // but the budget and the profiler would hear of its tensors.
+        if let budget = s.memoryBudget, s.planCheck {
+            try refuseIfPlannedOverBudget(config: config, options: options, pairs: pairs, budget: budget)
+        }
         // Instruments attach before the model exists, so parameters count against the
         // budget and appear in the profile.
         let runtime = Runtime.current

@@ -1,4 +1,5 @@
 import Foundation
+import Ops
 import Profiler
 import Reversible
 import Search
@@ -44,6 +45,8 @@ public struct StepProfiling {
     public var search = BilevelSearch.Options()
     /// A search's corpus, tokenized (nil: synthetic pairs).
     public var pairs: [TokenizedPair]?
+    /// Where the super-network's ops come from.
+    public var registry = OpRegistry.standard
 
     /// A profiling of one step of `batch` sentences of `length` tokens.
     public init(batch: Int = 8, length: Int = 16, stacks: Bool = false, top: Int = 8, checkMalloc: Bool = false, out: String? = nil) {
@@ -112,7 +115,7 @@ public struct StepProfiling {
         let data = { SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5) }
         switch step {
         case .training:
-            let network = try ReversibleTransformer(config)
+            let network = try ReversibleTransformer(config, registry: registry)
             let batch = data()
             let started = begin()
             network.trainingStep(batch, mode: mode, dropoutKey: 9)
@@ -127,7 +130,7 @@ public struct StepProfiling {
             var options = search
             options.mode = mode
             if pairs == nil { options.maxTokens = batch * (length + 1) }
-            let searched = try BilevelSearch(model: try ReversibleTransformer(config), pairs: pairs ?? syntheticPairs(config), options: options)
+            let searched = try BilevelSearch(model: try ReversibleTransformer(config, registry: registry), pairs: pairs ?? syntheticPairs(config), options: options)
             let started = begin()
             for _ in 0..<steps { searched.step() }
             return started

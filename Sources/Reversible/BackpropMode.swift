@@ -8,6 +8,13 @@ public enum BackpropMode: Sendable, Equatable, CustomStringConvertible, Codable 
     /// also stored and used instead of its reconstruction, bounding float32 drift.
     case hybrid(every: Int)
 
+    /// Every mode with its own trade-off of memory against recomputation for stacks of
+    /// `depth` layers: full storage, hybrid:k for k = 1 ... depth (every k above `depth`
+    /// stores layer 1's input alone, as k = depth does), and reconstruction.
+    public static func planned(depth: Int) -> [BackpropMode] {
+        [.full] + (1...max(depth, 1)).map { .hybrid(every: $0) } + [.reconstruction]
+    }
+
     /// Parses `full`, `reconstruction`, `hybrid:K`.
     public init?(_ text: String) {
         switch text {

@@ -7,7 +7,13 @@ public struct TextTable {
 
     public init(_ header: String...) { self.header = header }
 
+    /// A table whose columns are known only at run time (one per mode, per category).
+    public init(columns: [String]) { self.header = columns }
+
     public mutating func add(_ cells: String...) { rows.append(cells) }
+
+    /// A row of a table made with `columns`.
+    public mutating func add(row cells: [String]) { rows.append(cells) }
 
     /// Numbers (and percentages) align right, words left.
     public static func isNumeric(_ cell: String) -> Bool {

@@ -26,7 +26,7 @@ enum ExitStatus {
             terminate(checkFailed, error)
         case let input as InputError where input.usage:
             terminate(ExitCode.validationFailure.rawValue, error)
-        case is MemoryBudget.Violation:
+        case is MemoryBudget.Violation, is PlannedOverBudget:
             terminate(memoryBudgetExceeded, error)
         case is ExitCode:
             RevSearch.exit(withError: error)

@@ -17,7 +17,7 @@ struct RevSearch: ParsableCommand {
               64  usage: an unknown option, an invalid option value
             """,
         version: "revsearch \(RevSearchVersion.description)",
-        subcommands: [GradCheckCommand.self, VerifyCommand.self, ProfileCommand.self, DumpOpsCommand.self, VocabCommand.self, TrainCommand.self, SearchCommand.self, GenotypeCommand.self, TranslateCommand.self, EvaluateCommand.self, ProbeCommand.self, BenchCommand.self]
+        subcommands: [GradCheckCommand.self, VerifyCommand.self, ProfileCommand.self, PlanCommand.self, DumpOpsCommand.self, VocabCommand.self, TrainCommand.self, SearchCommand.self, GenotypeCommand.self, TranslateCommand.self, EvaluateCommand.self, ProbeCommand.self, BenchCommand.self]
     )
 
     /// ArgumentParser's `main`, with what `run()` throws ended by `ExitStatus` rather than

@@ -29,6 +29,8 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Record every step's peak memory per layer with the memory profiler.") var profile = false
     @Option(help: "Every N steps, verify reconstruction against full-storage gradients on the current batch and weights (0: never); the check runs a full-storage step, which needs full storage's memory.") var verifyEvery = 0
     @Option(help: "Cap on live tensor memory (e.g. 2GiB, 512MiB); going over stops the run with an error naming the layer.") var memoryBudget: String?
+    @Flag(help: "With --memory-budget: start even when a dry run of the first steps predicts the budget will be exceeded (the budget then stops the run at the allocation that goes over).")
+    var noPlanCheck = false
     @Flag(help: "Continue RUN from its checkpoint exactly where it stopped.") var resume = false
     @Option(help: "Hidden size d (must divide by n and n + 1; each split by the heads) (default 240).") var d: Int?
     @Option(help: "Factorised embedding width e (default 64).") var e: Int?
@@ -90,6 +92,7 @@ struct SearchCommand: ParsableCommand {
             }
             s.memoryBudget = bytes
         }
+        s.planCheck = !noPlanCheck
         let depth = layers ?? 2
         s.model = ModelConfig(embeddingWidth: e ?? 64, modelWidth: d ?? 240, splits: splits ?? 2, encoderLayers: depth, decoderLayers: depth,
                               heads: heads ?? 4, pooling: pooling.flatMap(Pooling.init(rawValue:)) ?? .max, dropout: dropout ?? 0.1, seed: seed ?? 1)

@@ -39,6 +39,12 @@ import Testing
             Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--beam", "0"], status: 64, message: "--beam: expected a whole number in 1...1024"),
             Case(arguments: ["translate", "--checkpoint", out + "/checkpoint.json", "--lenpen", "nan"], status: 64, message: "--lenpen: expected"),
             Case(arguments: ["profile", "--top", "-1"], status: 64, message: "--top"),
+            Case(arguments: ["plan", "--largest", "d"], status: 64, message: "--largest needs --budget"),
+            Case(arguments: ["plan", "--step", "inference"], status: 64, message: "--step: expected training, search or baseline"),
+            Case(arguments: ["plan", "--data", data.path], status: 64, message: "--data plans a search: use --step search"),
+            Case(arguments: ["plan", "--step", "search", "--data", data.path], status: 64, message: "needs --vocab"),
+            Case(arguments: ["plan", "--d", "25"], status: 64, message: "the model cannot be built"),
+            Case(arguments: ["plan", "--budget", "lots"], status: 64, message: "--budget: expected a size"),
             Case(arguments: ["bench", "step", "--modes", ","], status: 64, message: "--modes: expected at least one mode"),
             Case(arguments: ["gradcheck", "--ops", ""], status: 64, message: "--ops: expected op names"),
         ])

@@ -109,15 +109,49 @@ import Testing
     }
 
     /// Going over the budget stops the run with exit status 3 and a message naming the
-    /// layer, the phase and the bytes, before the memory is taken.
+    /// layer, the phase and the bytes, before the memory is taken (the plan's refusal is
+    /// switched off to reach it).
     @Test func memoryBudgetStopsTheRunWithAnErrorNamingTheLayer() throws {
         let data = try Self.corpus(), out = try temporaryDirectory().appendingPathComponent("run")
-        let result = try search(data, out, ["--max-steps", "2", "--mode", "full", "--memory-budget", "1MiB"])
+        let result = try search(data, out, ["--max-steps", "2", "--mode", "full", "--memory-budget", "1MiB", "--no-plan-check"])
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("memory budget of 1.0 MiB (1048576 bytes) exceeded layer "))
         #expect(result.stderr.contains("bytes of") && result.stderr.contains("bytes live"))
         let bad = try search(data, out, ["--memory-budget", "two gigs"])
         #expect(bad.status == 64 && bad.stderr.contains("--memory-budget") && bad.stderr.contains("two gigs"))
+    }
+
+    /// `plan` predicts a search's peak per mode; with a budget between full storage's and
+    /// reconstruction's predictions, a full-storage search is refused before it starts
+    /// (status 3, the predicted peak and the mode that fits named, nothing written); a
+    /// reconstruction search fits its predicted peak exactly.
+    @Test func aSearchItsPlanPutsOverBudgetIsRefusedUpFront() throws {
+        let data = try Self.corpus(), base = try temporaryDirectory()
+        #expect(try search(data, base.appendingPathComponent("vocab-run"), ["--max-steps", "1"]).status == 0)
+        let vocab = base.appendingPathComponent("vocab-run/vocab.json").path
+        let plan = try revsearch(arguments: ["plan", "--step", "search", "--data", data.path, "--vocab", vocab, "--d", "24", "--e", "8",
+                                             "--heads", "2", "--max-tokens", "96", "--modes", "full,reconstruction", "--json", "-"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        let peaks = runs.compactMap { $0["peak_total_bytes"] as? Int }
+        #expect(runs.count == 2 && peaks.count == 2 && runs.allSatisfy { $0["bytes_by_category_at_peak_total"] != nil && $0["layers"] != nil })
+        let (full, reconstruction) = (peaks[0], peaks[1])
+        #expect(full > reconstruction, "full \(full), reconstruction \(reconstruction)")
+        let budget = String((full + reconstruction) / 2)
+        let refusedRun = base.appendingPathComponent("refused")
+        let refused = try search(data, refusedRun, ["--max-steps", "3", "--mode", "full", "--vocab", vocab, "--memory-budget", budget])
+        #expect(refused.status == 3, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("would be exceeded") && refused.stderr.contains("predicts a peak of") && refused.stderr.contains("\(full) bytes"))
+        #expect(refused.stderr.contains("modes that fit: ") && refused.stderr.contains("reconstruction ("), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: refusedRun.appendingPathComponent("search.json").path))
+        // The prediction is exact: the real search fits a budget of the predicted peak to the
+        // byte, and goes over one byte less (with the plan's refusal switched off to see it).
+        let exact = ["--max-steps", "3", "--mode", "reconstruction", "--vocab", vocab, "--memory-budget"]
+        let fits = try search(data, base.appendingPathComponent("fits"), exact + [String(reconstruction)])
+        #expect(fits.status == 0, "\(fits.stdout)\(fits.stderr)")
+        let over = try search(data, base.appendingPathComponent("over"), exact + [String(reconstruction - 1), "--no-plan-check"])
+        #expect(over.status == 3 && over.stderr.contains("exceeded"), "\(over.stdout)\(over.stderr)")
     }
 
     /// A search that diverges stops at that step with status 1, naming it and the last good

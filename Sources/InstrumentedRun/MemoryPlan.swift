@@ -1,0 +1,77 @@
+import Foundation
+import Profiler
+import Reversible
+
+/// A memory plan: for each backprop mode, the peak a step would reach, predicted by a
+/// shape-only dry run (`StepProfiling` with `shapeOnly`), with the arithmetic it costs, and
+/// which mode to pick for a budget. Dry runs take a fraction of a real step, so a plan can
+/// afford a bisection over widths where real child processes take minutes.
+public struct MemoryPlan {
+    /// One mode's prediction.
+    public struct Entry: Encodable {
+        /// The dry run's profile: the same fields `revsearch profile --json` writes.
+        public let run: ProfileRun
+        /// Gemm multiply-adds of the planned step(s), counted in the dry run.
+        public let multiplyAdds: Int
+        /// Multiply-adds over full storage's, minus one: the recomputation's share of time.
+        public let recomputedFraction: Double
+        /// Whether the peak total is within the budget (nil without a budget).
+        public let fits: Bool?
+        enum CodingKeys: String, CodingKey {
+            case run, fits
+            case multiplyAdds = "multiply_adds", recomputedFraction = "recomputed_fraction"
+        }
+    }
+
+    /// The largest width that fits one mode, found by bisection over dry runs.
+    public struct Largest: Encodable {
+        public let mode: String
+        /// Largest fitting d (0: not even the smallest).
+        public let d: Int
+        /// The next width tried above it, which did not fit (or passed the limit).
+        public let over: Int
+        /// The predicted peak total at `d`.
+        public let peakTotalBytes: Int
+        enum CodingKeys: String, CodingKey { case mode, d, over, peakTotalBytes = "peak_total_bytes" }
+    }
+
+    /// Dry runs `profiling` (made shape-only here) of `config` in each of `modes`, judged
+    /// against `budget`. The fraction is relative to full storage when it is among `modes`,
+    /// else to the mode with the fewest multiply-adds.
+    public static func entries(_ profiling: StepProfiling, config: ModelConfig, modes: [BackpropMode], budget: Int?) throws -> [Entry] {
+        var dry = profiling
+        dry.shapeOnly = true
+        let measured = try modes.map { try dry.profileStep(config, mode: $0, depth: config.encoderLayers) }
+        let base = zip(modes, measured).first { $0.0 == .full }?.1.multiplyAdds ?? measured.map(\.multiplyAdds).min() ?? 0
+        return measured.map { m in
+            Entry(run: m.run, multiplyAdds: m.multiplyAdds, recomputedFraction: Double(m.multiplyAdds) / Double(max(base, 1)) - 1,
+                  fits: budget.map { m.run.peakTotalBytes <= $0 })
+        }
+    }
+
+    /// The entry with the fewest multiply-adds among those that fit (ties: the smaller peak).
+    public static func recommended(_ entries: [Entry]) -> Entry? {
+        entries.filter { $0.fits == true }.min { ($0.multiplyAdds, $0.run.peakTotalBytes) < ($1.multiplyAdds, $1.run.peakTotalBytes) }
+    }
+
+    /// The largest multiple of `granularity` up to `limit` whose predicted peak total fits
+    /// `budget` in `mode`, by bisection (memory grows with d in every category). Widths the
+    /// super-network cannot be built at are skipped downward to the next multiple.
+    public static func largestWidth(_ profiling: StepProfiling, config: ModelConfig, mode: BackpropMode, budget: Int,
+                                    granularity: Int, limit: Int) throws -> Largest {
+        var dry = profiling
+        dry.shapeOnly = true
+        func peak(_ d: Int) throws -> Int {
+            var c = config
+            c.modelWidth = d
+            return try dry.profileStep(c, mode: mode, depth: c.encoderLayers).run.peakTotalBytes
+        }
+        var low = 0, high = limit / granularity + 1, lowPeak = 0   // fits(low * g) (0: none yet), !fits(high * g)
+        while high - low > 1 {
+            let mid = (low + high) / 2
+            let bytes = try peak(mid * granularity)
+            if bytes <= budget { low = mid; lowPeak = bytes } else { high = mid }
+        }
+        return Largest(mode: mode.description, d: low * granularity, over: high * granularity, peakTotalBytes: lowPeak)
+    }
+}
