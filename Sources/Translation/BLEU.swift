@@ -42,25 +42,41 @@ public struct BLEUScore: Codable, Sendable {
     public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> BLEUScore {
         precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
                      "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
-        var counts = [Int](repeating: 0, count: 4), totals = [Int](repeating: 0, count: 4)
-        var hypothesisLength = 0, referenceLength = 0
+        var sums = [Int](repeating: 0, count: statisticsCount)
         for (i, hypothesis) in hypotheses.enumerated() {
-            let h = words(hypothesis)
-            let references = referenceStreams.map { words($0[i]) }
-            hypothesisLength += h.count
-            referenceLength += closestLength(to: h.count, among: references.map(\.count))
-            for n in 1...4 {
-                var referenceGrams: [[[UInt32]]: Int] = [:]
-                for r in references {
-                    for (gram, count) in ngrams(r, n) { referenceGrams[gram] = max(referenceGrams[gram] ?? 0, count) }
-                }
-                for (gram, count) in ngrams(h, n) {
-                    counts[n - 1] += min(count, referenceGrams[gram] ?? 0)
-                    totals[n - 1] += count
-                }
+            let sentence = statistics(hypothesis: hypothesis, references: referenceStreams.map { $0[i] })
+            for k in sums.indices { sums[k] += sentence[k] }
+        }
+        return compute(statistics: sums)
+    }
+
+    /// The length of a sentence's statistics (see `statistics(hypothesis:references:)`).
+    static let statisticsCount = 10
+
+    /// One sentence's sufficient statistics in sacreBLEU's order: the hypothesis length, the
+    /// closest reference length, clipped matches for n = 1...4, hypothesis n-grams for
+    /// n = 1...4. Corpus BLEU is computed from their sums, and paired bootstrap resampling
+    /// sums them over each resample.
+    static func statistics(hypothesis: String, references: [String]) -> [Int] {
+        let h = words(hypothesis)
+        let references = references.map(words)
+        var counts = [Int](repeating: 0, count: 4), totals = [Int](repeating: 0, count: 4)
+        for n in 1...4 {
+            var referenceGrams: [[[UInt32]]: Int] = [:]
+            for r in references {
+                for (gram, count) in ngrams(r, n) { referenceGrams[gram] = max(referenceGrams[gram] ?? 0, count) }
+            }
+            for (gram, count) in ngrams(h, n) {
+                counts[n - 1] += min(count, referenceGrams[gram] ?? 0)
+                totals[n - 1] += count
             }
         }
-        return compute(counts: counts, totals: totals, hypothesisLength: hypothesisLength, referenceLength: referenceLength)
+        return [h.count, closestLength(to: h.count, among: references.map(\.count))] + counts + totals
+    }
+
+    /// The score of summed `statistics` (in that order).
+    static func compute(statistics s: [Int]) -> BLEUScore {
+        compute(counts: Array(s[2..<6]), totals: Array(s[6..<10]), hypothesisLength: s[0], referenceLength: s[1])
     }
 
     /// The reference length closest to `length`, the shorter on a tie (sacreBLEU's 'closest').
@@ -79,28 +95,41 @@ public struct BLEUScore: Codable, Sendable {
     /// sacreBLEU's `compute_bleu` with 'exp' smoothing: an order with no match gets
     /// precision 100 / (2^k · total), k counting such orders; the score is 0 if nothing matches.
     static func compute(counts: [Int], totals: [Int], hypothesisLength: Int, referenceLength: Int) -> BLEUScore {
-        var bp = 1.0
-        if hypothesisLength < referenceLength {
-            bp = hypothesisLength > 0 ? exp(1 - Double(referenceLength) / Double(hypothesisLength)) : 0
-        }
-        var precisions = [Double](repeating: 0, count: 4)
-        var score = 0.0
-        if counts.contains(where: { $0 > 0 }) {
-            var smooth = 1.0
-            for n in 0..<4 {
-                if totals[n] == 0 { break }
-                if counts[n] == 0 {
-                    smooth *= 2
-                    precisions[n] = 100 / (smooth * Double(totals[n]))
-                } else {
-                    precisions[n] = 100 * Double(counts[n]) / Double(totals[n])
-                }
+        let bp = brevityPenalty(hypothesisLength: hypothesisLength, referenceLength: referenceLength)
+        let precisions = smoothedPrecisions(counts: counts.map(Double.init), totals: totals.map(Double.init))
+        return BLEUScore(score: score(brevityPenalty: bp, precisions: precisions), counts: counts, totals: totals,
+                         precisions: precisions, brevityPenalty: bp, hypothesisLength: hypothesisLength, referenceLength: referenceLength)
+    }
+
+    static func brevityPenalty(hypothesisLength: Int, referenceLength: Int) -> Double {
+        guard hypothesisLength < referenceLength else { return 1 }
+        return hypothesisLength > 0 ? exp(1 - Double(referenceLength) / Double(hypothesisLength)) : 0
+    }
+
+    /// The n-gram precisions (0 past the first order with no n-gram), in `T` because sacreBLEU
+    /// computes them in the type of its statistics: Python's floats for a corpus (`Double`),
+    /// numpy's float32 sums in paired bootstrap resampling (`Float`, rounding as it does).
+    static func smoothedPrecisions<T: BinaryFloatingPoint>(counts: some Collection<T>, totals: some Collection<T>) -> [T] {
+        var precisions = [T](repeating: 0, count: 4)
+        guard counts.contains(where: { $0 > 0 }) else { return precisions }
+        var smooth: T = 1
+        for (n, (count, total)) in zip(counts, totals).enumerated() {
+            if total == 0 { break }
+            if count == 0 {
+                smooth *= 2
+                precisions[n] = 100 / (smooth * total)
+            } else {
+                precisions[n] = 100 * count / total
             }
-            // sacreBLEU's my_log floors log(0) at -9999999999.
-            score = bp * exp(precisions.map { $0 == 0 ? -9_999_999_999 : log($0) }.reduce(0, +) / 4)
         }
-        return BLEUScore(score: score, counts: counts, totals: totals, precisions: precisions, brevityPenalty: bp,
-                         hypothesisLength: hypothesisLength, referenceLength: referenceLength)
+        return precisions
+    }
+
+    /// The geometric mean of the precisions times the brevity penalty, 0 if nothing matches.
+    static func score<T: BinaryFloatingPoint>(brevityPenalty: Double, precisions: [T]) -> Double {
+        guard precisions.contains(where: { $0 > 0 }) else { return 0 }
+        // sacreBLEU's my_log floors log(0) at -9999999999.
+        return brevityPenalty * exp(precisions.map { $0 == 0 ? -9_999_999_999 : log(Double($0)) }.reduce(0, +) / 4)
     }
 
     /// Tokens as code-point arrays: Python compares strings by code points, Swift's String

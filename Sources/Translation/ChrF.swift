@@ -23,21 +23,34 @@ public struct ChrFScore: Codable, Sendable {
     public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> ChrFScore {
         precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
                      "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
-        var statistics = [Int](repeating: 0, count: 3 * order)
+        var sums = [Int](repeating: 0, count: statisticsCount)
         for (i, hypothesis) in hypotheses.enumerated() {
-            let h = characters(hypothesis)
-            let hypothesisGrams = (1...order).map { ngrams(h, $0) }
-            // The first reference with the best sentence F-score (sacreBLEU starts below 0, so one always wins).
-            var best: [Int] = [], bestScore = -1.0
-            for stream in referenceStreams {
-                let sentence = segmentStatistics(hypothesisGrams, characters(stream[i]))
-                let score = fScore(sentence, order: order, beta: 2)
-                if score > bestScore { (best, bestScore) = (sentence, score) }
-            }
-            for k in statistics.indices { statistics[k] += best[k] }
+            let sentence = statistics(hypothesis: hypothesis, references: referenceStreams.map { $0[i] })
+            for k in sums.indices { sums[k] += sentence[k] }
         }
-        return ChrFScore(score: fScore(statistics, order: order, beta: 2))
+        return ChrFScore(score: score(sums))
     }
+
+    /// The length of a sentence's statistics: [hypothesis n-grams, reference n-grams, matches] per order.
+    static let statisticsCount = 3 * order
+
+    /// One sentence's statistics against the first reference with the best sentence F-score
+    /// (sacreBLEU starts below 0, so one always wins): corpus chrF is computed from their
+    /// sums, and paired bootstrap resampling sums them over each resample.
+    static func statistics(hypothesis: String, references: [String]) -> [Int] {
+        let h = characters(hypothesis)
+        let hypothesisGrams = (1...order).map { ngrams(h, $0) }
+        var best: [Int] = [], bestScore = -1.0
+        for reference in references {
+            let sentence = segmentStatistics(hypothesisGrams, characters(reference))
+            let score = score(sentence)
+            if score > bestScore { (best, bestScore) = (sentence, score) }
+        }
+        return best
+    }
+
+    /// chrF of integer statistics, as sacreBLEU computes it from Python's ints.
+    static func score(_ statistics: [Int]) -> Double { fScore(statistics.map(Double.init)) ?? 0 }
 
     /// [hypothesis n-grams, reference n-grams, matches] per order of one sentence pair.
     static func segmentStatistics(_ hypothesisGrams: [[[UInt32]: Int]], _ reference: [UInt32]) -> [Int] {
@@ -55,22 +68,28 @@ public struct ChrFScore: Codable, Sendable {
         return statistics
     }
 
-    static func fScore(_ statistics: [Int], order: Int, beta: Double) -> Double {
-        let factor = beta * beta
-        var precision = 0.0, recall = 0.0, effective = 0
+    /// sacreBLEU's `_compute_f_score` (beta 2), step for step in `T` because it computes in the
+    /// type of its statistics: `Double` for Python's ints, `Float` for the numpy float32 sums of
+    /// paired bootstrap resampling (numpy 2 keeps float32 arithmetic float32). nil where it
+    /// returns its literal 0.0 (no matches in any order that occurs): a Python float, and one
+    /// among a test's resampled scores makes numpy hold all of them in float64.
+    static func fScore<T: BinaryFloatingPoint>(_ statistics: [T]) -> T? {
+        let factor: T = 4
+        var precision: T = 0, recall: T = 0, effective = 0
         for i in 0..<order {
             let (hypothesisCount, referenceCount, matches) = (statistics[3 * i], statistics[3 * i + 1], statistics[3 * i + 2])
             if hypothesisCount > 0 && referenceCount > 0 {
-                precision += Double(matches) / Double(hypothesisCount)
-                recall += Double(matches) / Double(referenceCount)
+                precision += matches / hypothesisCount
+                recall += matches / referenceCount
                 effective += 1
             }
         }
-        guard effective > 0 else { return 0 }
-        precision /= Double(effective)
-        recall /= Double(effective)
-        guard precision + recall > 0 else { return 0 }
-        return 100 * (1 + factor) * precision * recall / (factor * precision + recall)
+        guard effective > 0 else { return nil }
+        precision /= T(effective)
+        recall /= T(effective)
+        guard precision + recall != 0 else { return nil }
+        let score = (1 + factor) * precision * recall / (factor * precision + recall)
+        return 100 * score
     }
 
     static func characters(_ sentence: String) -> [UInt32] {

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 /// Runs the built `revsearch` binary the way a user does (`input`, if given, on its standard
-/// input) and returns its exit status and output.
-func revsearch(arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+/// input; `environment` added to this process's) and returns its exit status and output.
+func revsearch(arguments: [String], input: Data? = nil, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = try revsearchBinary()
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
