@@ -56,4 +56,24 @@ package enum StepBenchmark {
         }
         return (times, allocations)
     }
+
+    /// A step's time and minor page faults with the caching allocator on and off
+    /// (`revsearch bench step --cache`), interleaved round by round so both see the same
+    /// machine load. Switching starts a new cache, so each round warms it with one untimed
+    /// step first: the figures are a steady state's. [on, off][repeat].
+    package static func caching(repeats: Int, step: () -> Void) -> (times: [[Double]], faults: [[Int]]) {
+        let runtime = Runtime.current
+        var times: [[Double]] = [[], []], faults: [[Int]] = [[], []]
+        defer { runtime.cachesBuffers = true }
+        for _ in 0..<repeats {
+            for (i, caching) in [true, false].enumerated() {
+                runtime.cachesBuffers = caching
+                step()
+                let before = minorPageFaults()
+                times[i].append(seconds(step))
+                faults[i].append(minorPageFaults() - before)
+            }
+        }
+        return (times, faults)
+    }
 }

@@ -15,7 +15,8 @@ public struct MemoryPlan {
         public let multiplyAdds: Int
         /// Multiply-adds over full storage's, minus one: the recomputation's share of time.
         public let recomputedFraction: Double
-        /// Whether the peak total is within the budget (nil without a budget).
+        /// Whether the peak reserved is within the budget (nil without a budget): what
+        /// `--memory-budget` caps.
         public let fits: Bool?
         enum CodingKeys: String, CodingKey {
             case run, fits
@@ -30,9 +31,9 @@ public struct MemoryPlan {
         public let d: Int
         /// The next width tried above it, which did not fit (or passed the limit).
         public let over: Int
-        /// The predicted peak total at `d`.
-        public let peakTotalBytes: Int
-        enum CodingKeys: String, CodingKey { case mode, d, over, peakTotalBytes = "peak_total_bytes" }
+        /// The predicted peak reserved at `d`.
+        public let peakReservedBytes: Int
+        enum CodingKeys: String, CodingKey { case mode, d, over, peakReservedBytes = "peak_reserved_bytes" }
     }
 
     /// Dry runs `profiling` (made shape-only here) of `config` in each of `modes`, judged
@@ -45,16 +46,16 @@ public struct MemoryPlan {
         let base = zip(modes, measured).first { $0.0 == .full }?.1.multiplyAdds ?? measured.map(\.multiplyAdds).min() ?? 0
         return measured.map { m in
             Entry(run: m.run, multiplyAdds: m.multiplyAdds, recomputedFraction: Double(m.multiplyAdds) / Double(max(base, 1)) - 1,
-                  fits: budget.map { m.run.peakTotalBytes <= $0 })
+                  fits: budget.map { m.run.peakReservedBytes <= $0 })
         }
     }
 
     /// The entry with the fewest multiply-adds among those that fit (ties: the smaller peak).
     public static func recommended(_ entries: [Entry]) -> Entry? {
-        entries.filter { $0.fits == true }.min { ($0.multiplyAdds, $0.run.peakTotalBytes) < ($1.multiplyAdds, $1.run.peakTotalBytes) }
+        entries.filter { $0.fits == true }.min { ($0.multiplyAdds, $0.run.peakReservedBytes) < ($1.multiplyAdds, $1.run.peakReservedBytes) }
     }
 
-    /// The largest multiple of `granularity` up to `limit` whose predicted peak total fits
+    /// The largest multiple of `granularity` up to `limit` whose predicted peak reserved fits
     /// `budget` in `mode`, by bisection (memory grows with d in every category). Widths the
     /// super-network cannot be built at are skipped downward to the next multiple.
     public static func largestWidth(_ profiling: StepProfiling, config: ModelConfig, mode: BackpropMode, budget: Int,
@@ -64,7 +65,7 @@ public struct MemoryPlan {
         func peak(_ d: Int) throws -> Int {
             var c = config
             c.modelWidth = d
-            return try dry.profileStep(c, mode: mode, depth: c.encoderLayers).run.peakTotalBytes
+            return try dry.profileStep(c, mode: mode, depth: c.encoderLayers).run.peakReservedBytes
         }
         var low = 0, high = limit / granularity + 1, lowPeak = 0   // fits(low * g) (0: none yet), !fits(high * g)
         while high - low > 1 {
@@ -72,6 +73,6 @@ public struct MemoryPlan {
             let bytes = try peak(mid * granularity)
             if bytes <= budget { low = mid; lowPeak = bytes } else { high = mid }
         }
-        return Largest(mode: mode.description, d: low * granularity, over: high * granularity, peakTotalBytes: lowPeak)
+        return Largest(mode: mode.description, d: low * granularity, over: high * granularity, peakReservedBytes: lowPeak)
     }
 }

@@ -53,11 +53,11 @@ extension SearchRun {
         let others = BackpropMode.planned(depth: config.encoderLayers).filter { $0 != options.mode }
         let fitting = try MemoryPlan.entries(profiling, config: config, modes: others, budget: budget).filter { $0.fits == true }
         let advice = fitting.isEmpty ? "no backprop mode fits at this d; lower --d or --max-tokens"
-            : "modes that fit: " + fitting.map { "\($0.run.mode) (\(SVGChart.bytesText(Double($0.run.peakTotalBytes))))" }.joined(separator: ", ")
-        let peak = own.run.peakTotalBytes
+            : "modes that fit: " + fitting.map { "\($0.run.mode) (\(SVGChart.bytesText(Double($0.run.peakReservedBytes))))" }.joined(separator: ", ")
+        let peak = own.run.peakReservedBytes
         let place = own.run.peakActivationAt.layer.isEmpty ? "outside the layers" : "in layer \(own.run.peakActivationAt.layer)"
         let predicted = "a dry run of the first \(steps) search steps in mode \(options.mode) predicts a peak of "
-            + "\(SVGChart.bytesText(Double(peak))) (\(peak) bytes; activations peak \(place))"
+            + "\(SVGChart.bytesText(Double(peak))) reserved (\(peak) bytes; activations peak \(place))"
         throw PlannedOverBudget(description: "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) would be exceeded: "
                                 + predicted + "; " + advice + " (or --no-plan-check to run until the budget stops it)")
     }

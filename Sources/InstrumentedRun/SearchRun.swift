@@ -90,7 +90,7 @@ public struct SearchRun {
         public var alphaMovement: Double
         /// The HTML report's path.
         public var report: String
-        /// With a budget: the most tensor memory live at once, and the budget.
+        /// With a budget: the most tensor memory the cache held at once, and the budget.
         public var budgetPeak: (bytes: Int, budget: Int)?
         /// With `settleSteps`: the step at which the genotype had been unchanged that long (with
         /// every margin at least `settleMargin`).

@@ -67,6 +67,8 @@ public struct StepProfiling {
     /// measures the step.
     public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
         let runtime = Runtime.current
+        // From an empty cache, as a new process starts and as the dry run's own cache does.
+        runtime.emptyCache()
         // The heap comparison runs the profiler without its event log, whose own growth would
         // otherwise show up in the heap's figure.
         let profiler = MemoryProfiler(recordsEvents: !checkMalloc)
@@ -95,7 +97,7 @@ public struct StepProfiling {
             }
         }
         let comparison = heap.map {
-            MallocComparison(mode: label, depth: depth, profilerStepPeakBytes: profiler.peakTotal - started.liveBefore,
+            MallocComparison(mode: label, depth: depth, profilerStepPeakBytes: profiler.peakReserved - started.reservedBefore,
                              mallocStepPeakBytes: MallocStatistics.isAvailable ? $0.peakAboveBaseline : nil)
         }
         return Measured(run: run, malloc: comparison, multiplyAdds: runtime.multiplyAdds - started.multiplyAdds,
@@ -105,12 +107,12 @@ public struct StepProfiling {
     /// Builds the model, resets the peaks, runs the step; returns what was live, the
     /// multiply-add count and the time when the step began.
     private func runStep(_ config: ModelConfig, mode: BackpropMode, profiler: MemoryProfiler, heap: MallocStatistics?) throws
-        -> (liveBefore: Int, multiplyAdds: Int, time: Date) {
+        -> (reservedBefore: Int, multiplyAdds: Int, time: Date) {
         let runtime = Runtime.current
-        func begin() -> (liveBefore: Int, multiplyAdds: Int, time: Date) {
+        func begin() -> (reservedBefore: Int, multiplyAdds: Int, time: Date) {
             profiler.resetPeaks()
             heap?.reset()
-            return (profiler.liveTotal, runtime.multiplyAdds, Date())
+            return (profiler.reservedTotal, runtime.multiplyAdds, Date())
         }
         let data = { SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5) }
         switch step {
@@ -129,21 +131,26 @@ public struct StepProfiling {
         case .search(let steps):
             var options = search
             options.mode = mode
-            if pairs == nil { options.maxTokens = batch * (length + 1) }
-            let searched = try BilevelSearch(model: try ReversibleTransformer(config, registry: registry), pairs: pairs ?? syntheticPairs(config), options: options)
+            if pairs == nil { options.maxTokens = StepProfiling.syntheticMaxTokens(batch: batch, length: length) }
+            let searched = try BilevelSearch(model: try ReversibleTransformer(config, registry: registry),
+                                             pairs: pairs ?? StepProfiling.syntheticPairs(config, batch: batch, length: length), options: options)
             let started = begin()
             for _ in 0..<steps { searched.step() }
             return started
         }
     }
 
-    /// Seeded pairs of exactly `length` tokens, two batches' worth per step for each half:
-    /// every batch of the search then holds `batch` sentences of that length.
-    func syntheticPairs(_ config: ModelConfig) -> [TokenizedPair] {
+    /// Seeded pairs of exactly `length` tokens, two batches' worth for each half: with
+    /// `syntheticMaxTokens`, every batch of a search holds `batch` sentences of that length.
+    public static func syntheticPairs(_ config: ModelConfig, batch: Int, length: Int) -> [TokenizedPair] {
         var rng = RandomState(seed: 5)
         func sentence(_ vocabulary: Int) -> [Int32] { (0..<length).map { _ in Int32(3 + Int(rng.next() % UInt64(max(vocabulary - 3, 1)))) } }
         return (0..<(4 * batch)).map { _ in TokenizedPair(source: sentence(config.sourceVocabulary), target: sentence(config.targetVocabulary)) }
     }
+
+    /// Tokens per batch that make a search batch `batch` synthetic pairs of `length` (the
+    /// batcher counts a pair as its longer side, the target with its end-of-sentence token).
+    public static func syntheticMaxTokens(batch: Int, length: Int) -> Int { batch * (length + 1) }
 }
 
 /// The step's peak above its start as the profiler and as the C heap saw it.
@@ -152,7 +159,7 @@ public struct MallocComparison: Encodable, Sendable {
     public let mode: String
     /// Encoder (and decoder) layers.
     public let depth: Int
-    /// The profiler's peak of tensor bytes above the step's start.
+    /// The profiler's peak of reserved bytes (the cache's blocks) above the step's start.
     public let profilerStepPeakBytes: Int
     /// The C heap's peak above the step's start (mallinfo2), read at every tensor
     /// allocation and free; nil where mallinfo2 is unavailable (it reports 0 under Valgrind).

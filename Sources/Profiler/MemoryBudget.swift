@@ -1,10 +1,13 @@
 import Foundation
 import TensorCore
 
-/// A cap on the tensor memory live at once (every category: parameters, gradients,
-/// activations, optimizer state, workspace), enforced through the allocator hooks.
+/// A cap on the tensor memory the caching allocator holds from the system (blocks of every
+/// category in use: parameters, gradients, activations, optimizer state, workspace, rounded
+/// to their size class, and free blocks kept for reuse), enforced through the allocator
+/// hooks. The cache never holds more than the most its blocks in use ever needed at once,
+/// so the cap is on that peak, the same in every run of the same steps.
 ///
-/// Observers hear of an allocation before the memory is taken, so the budget acts before
+/// Observers hear of a reservation before the memory is taken, so the budget acts before
 /// the process grows past it: it hands `onExceeded` a description of the layer, scope,
 /// phase and bytes, and the default handler prints it and exits with status 3. A search
 /// that would not fit stops with a message naming the layer, never with the kernel's OOM
@@ -13,7 +16,10 @@ public final class MemoryBudget: AllocationObserver {
     public struct Violation: Error, CustomStringConvertible, Sendable {
         public let budget: Int
         public let liveBytes: Int
+        public let reservedBytes: Int
         public let requestedBytes: Int
+        /// The size-class block the request needed from the system.
+        public let blockBytes: Int
         public let category: MemoryCategory
         public let scope: String
         public let layer: String
@@ -26,13 +32,16 @@ public final class MemoryBudget: AllocationObserver {
                 : "layer \(layer) (scope \(scope)) during \(phase)"
             let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c.rawValue) \(SVGChart.bytesText(Double($0)))" : nil } }
             return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded \(place): "
-                + "\(requestedBytes) bytes of \(category.rawValue) asked for with \(liveBytes) bytes live"
+                + "\(requestedBytes) bytes of \(category.rawValue) asked for (a new block of \(blockBytes)) with \(liveBytes) bytes live "
+                + "and \(reservedBytes) reserved"
                 + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
         }
     }
 
     public let budget: Int
+    /// Tensor bytes live now.
     public private(set) var liveBytes = 0
+    /// The most the cache held from the system while the budget was attached.
     public private(set) var peakBytes = 0
     /// Live bytes by `MemoryCategory.slot`: an array on the allocation path.
     private var liveBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
@@ -48,15 +57,21 @@ public final class MemoryBudget: AllocationObserver {
     }
 
     public func allocated(_ event: AllocationEvent) {
-        if liveBytes + event.bytes > budget {
-            let path = event.scope.path
-            onExceeded(Violation(budget: budget, liveBytes: liveBytes, requestedBytes: event.bytes, category: event.category, scope: path,
-                                 layer: MemoryProfiler.layerName(ofPath: path), phase: event.phase,
-                                 liveByCategory: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, liveBySlot[$0.slot]) })))
-        }
         liveBytes += event.bytes
-        peakBytes = max(peakBytes, liveBytes)
         liveBySlot[event.category.slot] += event.bytes
+    }
+
+    public func reserving(_ bytes: Int, reservedBytes: Int, for event: AllocationEvent) {
+        if reservedBytes + bytes > budget {
+            let path = event.scope.path
+            // The request itself is already counted live (observers hear of it first).
+            var before = Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, liveBySlot[$0.slot]) })
+            before[event.category, default: 0] -= event.bytes
+            onExceeded(Violation(budget: budget, liveBytes: liveBytes - event.bytes, reservedBytes: reservedBytes, requestedBytes: event.bytes,
+                                 blockBytes: bytes, category: event.category, scope: path,
+                                 layer: MemoryProfiler.layerName(ofPath: path), phase: event.phase, liveByCategory: before))
+        }
+        peakBytes = max(peakBytes, reservedBytes + bytes)
     }
 
     public func freed(_ event: AllocationEvent, phase: StepPhase) {

@@ -63,8 +63,30 @@ public final class MemoryProfiler: AllocationObserver {
     /// the C heap's own accounting (`revsearch profile --check-malloc`).
     public let recordsEvents: Bool
 
+    /// What the caching allocator holds from the system (blocks in use and free ones), as
+    /// PyTorch's `memory_reserved`, from the runtime's figure when the profiler was made;
+    /// `liveTotal` is what tensors hold (`memory_allocated`).
+    public private(set) var reservedTotal: Int
+    public private(set) var peakReserved: Int
+    /// The runtime's reserved bytes when the profiler was made: the figures count from it,
+    /// as tensor bytes count from the allocations the profiler saw.
+    private let reservedAtStart: Int
+
+    /// A profiler for the current thread's runtime (attach it there).
     public init(recordsEvents: Bool = true) {
         self.recordsEvents = recordsEvents
+        reservedAtStart = Runtime.current.reservedBytes
+        reservedTotal = 0
+        peakReserved = 0
+    }
+
+    public func reserving(_ bytes: Int, reservedBytes: Int, for event: AllocationEvent) {
+        reservedTotal = reservedBytes + bytes - reservedAtStart
+        peakReserved = max(peakReserved, reservedTotal)
+    }
+
+    public func released(_ bytes: Int, reservedBytes: Int) {
+        reservedTotal = reservedBytes - reservedAtStart
     }
 
     /// Attributes a scope to its layer: the first two components of its path
@@ -138,6 +160,7 @@ public final class MemoryProfiler: AllocationObserver {
     /// from empty (live allocations stay known, so their frees are still counted).
     public func resetPeaks() {
         peakTotal = liveTotal
+        peakReserved = reservedTotal
         atPeakBySlot = liveBySlot
         peakTotalEvent = -1
         peakBySlot = liveBySlot

@@ -19,6 +19,10 @@ public struct ProfileRun: Sendable, Codable {
     public var depth: Int
     public let peakActivationBytes: Int
     public let peakTotalBytes: Int
+    /// The most the caching allocator held from the system (blocks in use, rounded up to
+    /// their size class, and free ones): what a process's heap needs, and what
+    /// `--memory-budget` caps.
+    public let peakReservedBytes: Int
     /// Live bytes per category at the moment of the total peak: they add up to it.
     public let bytesByCategoryAtPeakTotal: [String: Int]
     /// Each category's own maximum, reached at different moments: they do not add up to
@@ -35,7 +39,7 @@ public struct ProfileRun: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case mode, depth, layers
-        case peakActivationBytes = "peak_activation_bytes", peakTotalBytes = "peak_total_bytes"
+        case peakActivationBytes = "peak_activation_bytes", peakTotalBytes = "peak_total_bytes", peakReservedBytes = "peak_reserved_bytes"
         case bytesByCategoryAtPeakTotal = "bytes_by_category_at_peak_total", categoryMaximaBytes = "category_maxima_bytes"
         case profilerOwnBytes = "profiler_own_bytes", peakActivationAt = "peak_activation_at"
         case callSites = "call_sites"
@@ -55,7 +59,7 @@ extension MemoryProfiler {
     public func run(mode: String, depth: Int, topCallSites: Int? = nil) -> ProfileRun {
         let layer = peakActivationScope.isEmpty ? "" : MemoryProfiler.layerName(ofPath: peakActivationScope)
         return ProfileRun(
-            mode: mode, depth: depth, peakActivationBytes: peakActivation, peakTotalBytes: peakTotal,
+            mode: mode, depth: depth, peakActivationBytes: peakActivation, peakTotalBytes: peakTotal, peakReservedBytes: peakReserved,
             bytesByCategoryAtPeakTotal: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, atPeakTotal[$0] ?? 0) }),
             categoryMaximaBytes: Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0.rawValue, peak[$0] ?? 0) }),
             profilerOwnBytes: ownBytes,

@@ -24,42 +24,58 @@ public protocol AllocationObserver: AnyObject {
     /// Called when the buffer is released; `phase` is the part of the step current now
     /// (the event's own `phase` is when it was allocated).
     func freed(_ event: AllocationEvent, phase: StepPhase)
+    /// Called before the caching allocator takes a block of `bytes` from the system for
+    /// `event`'s tensor (it had no free block of that size); it held `reservedBytes` before.
+    func reserving(_ bytes: Int, reservedBytes: Int, for event: AllocationEvent)
+    /// Called after the caching allocator returned a block of `bytes` to the system; it
+    /// holds `reservedBytes` now.
+    func released(_ bytes: Int, reservedBytes: Int)
 }
 
-/// A 64-byte aligned block of tensor memory. It reports its own free to the runtime that
-/// allocated it, so accounting stays right even if the last reference dies elsewhere.
+extension AllocationObserver {
+    /// Observers of tensors alone need not follow the cache.
+    public func reserving(_ bytes: Int, reservedBytes: Int, for event: AllocationEvent) {}
+    public func released(_ bytes: Int, reservedBytes: Int) {}
+}
+
+/// A 64-byte aligned block of tensor memory from the runtime's caching allocator. It
+/// reports its own free to the runtime that allocated it, so accounting stays right even
+/// if the last reference dies elsewhere.
 public final class Buffer: @unchecked Sendable {
     public static let alignment = 64
 
     public let raw: UnsafeMutableRawPointer
+    /// What the tensor asked for (the block may be larger: its size class).
     public let bytes: Int
     /// False for a buffer of a shape-only dry run (`Runtime.shapeOnly`): it is accounted for
     /// like any other, but `raw` points at no memory of its own and kernels skip it.
     public let holdsValues: Bool
     /// Set only when an observer saw the allocation; the free is then reported too.
     private let event: AllocationEvent?
-    private let runtime: Runtime?
+    private let runtime: Runtime
+    private let cache: BufferCache
+    private let blockSize: Int
 
     init(bytes: Int, dtype: DType, category: MemoryCategory, runtime: Runtime) {
         self.bytes = bytes
+        self.runtime = runtime
         // Observers hear of an allocation before the memory is taken, so a budget can stop
         // the process before it goes over (and a profiler's peak matches what was asked).
         if runtime.isObserved {
             let event = runtime.makeEvent(bytes: bytes, dtype: dtype, category: category)
             self.event = event
-            self.runtime = runtime
             runtime.notifyAllocated(event)
         } else {
             event = nil
-            self.runtime = nil
         }
-        holdsValues = !runtime.isShapeOnly
-        raw = holdsValues ? UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: Buffer.alignment) : ShapeOnlyMemory.sentinel
+        cache = runtime.activeCache
+        holdsValues = cache.holdsMemory
+        (raw, blockSize) = runtime.takeBlock(bytes, from: cache, for: event)
     }
 
     deinit {
-        if let event, let runtime { runtime.notifyFreed(event) }
-        if holdsValues { raw.deallocate() }
+        if let event { runtime.notifyFreed(event) }
+        if cache.give(raw, size: blockSize) { runtime.notifyReleased(blockSize, from: cache) }
     }
 }
 

@@ -32,6 +32,26 @@ public final class Runtime: @unchecked Sendable {
     public var captureStacks = false
     /// The tape operations are recorded on; nil when not recording (inference, backward).
     public internal(set) var tape: Tape?
+    /// The caching allocator tensors take their memory from (`BufferCache`).
+    private var cache = BufferCache(holdsMemory: true, reuses: true)
+    /// A shape-only dry run's cache: the same decisions, no memory.
+    private var dryCache: BufferCache?
+    /// The cache new buffers come from now.
+    var activeCache: BufferCache { dryCache ?? cache }
+    /// Bytes the caching allocator holds from the system: blocks in use and free ones (a dry
+    /// run's figure inside `shapeOnly`).
+    public var reservedBytes: Int { activeCache.reservedBytes }
+    /// Keep freed tensor memory for reuse (the default); false gives every block back at
+    /// once, as an allocator without a cache, for comparisons. Changing it starts a new
+    /// cache (blocks of live tensors return to the old one, which no observer follows).
+    public var cachesBuffers: Bool {
+        get { cache.reuses }
+        set {
+            guard newValue != cache.reuses else { return }
+            emptyCache()
+            cache = BufferCache(holdsMemory: true, reuses: newValue)
+        }
+    }
     /// True inside `shapeOnly`: new tensors get a shape, a dtype, a category and a scope,
     /// and the allocator hooks hear of them exactly as in a real step, but they hold no
     /// values and kernels skip them.
@@ -101,10 +121,35 @@ public final class Runtime: @unchecked Sendable {
     /// frees in the same order, no arithmetic. What a memory plan measures in a fraction of
     /// a step's time; values read from its tensors are zeros.
     public func shapeOnly<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = isShapeOnly
+        let (saved, savedCache) = (isShapeOnly, dryCache)
         isShapeOnly = true
-        defer { isShapeOnly = saved }
+        // A cache of its own, starting empty: a real step's prediction starts from an empty cache too.
+        if savedCache == nil { dryCache = BufferCache(holdsMemory: false, reuses: cache.reuses) }
+        defer { isShapeOnly = saved; dryCache = savedCache }
         return try body()
+    }
+
+    /// Returns every free block of the cache to the system (observers hear of each), as
+    /// `torch.cuda.empty_cache()` does: what a measurement calls to start from nothing held.
+    public func emptyCache() {
+        let cache = activeCache
+        for size in cache.empty() { notifyReleased(size, from: cache) }
+    }
+
+    /// A block for a tensor of `bytes` from `cache`: a free one of its size class, or one
+    /// reserved from the system after the cache has trimmed its free blocks.
+    func takeBlock(_ bytes: Int, from cache: BufferCache, for event: AllocationEvent?) -> (UnsafeMutableRawPointer, Int) {
+        let size = cache.blockSize(bytes)
+        if let block = cache.reuse(size) { return (block, size) }
+        for released in cache.trim(before: size) { notifyReleased(released, from: cache) }
+        if let event, isObserved { for observer in observers { observer.reserving(size, reservedBytes: cache.reservedBytes, for: event) } }
+        return (cache.reserve(size), size)
+    }
+
+    /// Tells observers a block went back to the system, if it was the cache they follow.
+    func notifyReleased(_ bytes: Int, from cache: BufferCache) {
+        guard isObserved, cache === activeCache else { return }
+        for observer in observers { observer.released(bytes, reservedBytes: cache.reservedBytes) }
     }
 
     /// Runs `body` with recording switched to `tape` (nil: nothing is recorded).

@@ -24,6 +24,8 @@ struct KernelsBench: ParsableCommand {
     @Option(help: "Square matmul sizes.") var sizes = "128,256,512,1024"
     @Option(help: "Repetitions per figure (the median is reported).") var repeats = 21
     @Option(help: "Elements per elementwise operand.") var elements = 4_000_000
+    @Flag(help: "Also measure the matmuls with a second process keeping a core busy (a shell loop), as on a shared machine.")
+    var load = false
 
     func validate() throws {
         try OptionRanges.threads(threads)
@@ -39,9 +41,20 @@ struct KernelsBench: ParsableCommand {
         }
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), repeats: \(repeats) (medians)\n")
 
-        var matmuls = TextTable("m=n=k", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
-        for f in KernelBenchmark.matmul(sizes: sizeList, repeats: repeats) {
-            matmuls.add("\(f.size)", fixed(f.tensorGFLOPs, 1), fixed(f.sgemmGFLOPs, 1), fixed(100 * f.tensorGFLOPs / f.sgemmGFLOPs, 1) + "%")
+        var matmuls = TextTable("m=n=k", "second process", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
+        func measure(_ loaded: String) {
+            for f in KernelBenchmark.matmul(sizes: sizeList, repeats: repeats) {
+                matmuls.add("\(f.size)", loaded, fixed(f.tensorGFLOPs, 1), fixed(f.sgemmGFLOPs, 1), fixed(100 * f.tensorGFLOPs / f.sgemmGFLOPs, 1) + "%")
+            }
+        }
+        measure("none")
+        if load {
+            let spinner = Process()
+            spinner.executableURL = URL(fileURLWithPath: "/bin/sh")
+            spinner.arguments = ["-c", "while :; do :; done"]
+            try spinner.run()
+            defer { spinner.terminate(); spinner.waitUntilExit() }
+            measure("busy loop")
         }
         print(matmuls.rendered + "\n")
         let figures = KernelBenchmark.elementwise(elements: elements, repeats: repeats)

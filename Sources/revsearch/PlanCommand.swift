@@ -104,15 +104,15 @@ struct PlanCommand: ParsableCommand {
         let recommended = budgetBytes == nil ? nil : MemoryPlan.recommended(entries)
         if let budgetBytes {
             say(recommended.map { "recommended under \(SVGChart.bytesText(Double(budgetBytes))): \($0.run.mode) "
-                                    + "(predicted peak \(SVGChart.bytesText(Double($0.run.peakTotalBytes))), +\(fixed(100 * $0.recomputedFraction, 1))% gemm arithmetic)" }
+                                    + "(predicted peak reserved \(SVGChart.bytesText(Double($0.run.peakReservedBytes))), +\(fixed(100 * $0.recomputedFraction, 1))% gemm arithmetic)" }
                   ?? "no mode fits \(SVGChart.bytesText(Double(budgetBytes))) at this d and batch")
         }
         var largestRows: [MemoryPlan.Largest]?
         if largest != nil, let budgetBytes {
-            var table = TextTable("mode", "largest d", "predicted peak total at d", "next d (over budget)")
+            var table = TextTable("mode", "largest d", "predicted peak reserved at d", "next d (over budget)")
             largestRows = try planned.map { mode in
                 let found = try MemoryPlan.largestWidth(profiling, config: config, mode: mode, budget: budgetBytes, granularity: granularity, limit: limit)
-                table.add(found.mode, String(found.d), SVGChart.bytesText(Double(found.peakTotalBytes)), found.over > limit ? "past --limit" : String(found.over))
+                table.add(found.mode, String(found.d), SVGChart.bytesText(Double(found.peakReservedBytes)), found.over > limit ? "past --limit" : String(found.over))
                 return found
             }
             say("\nlargest d under \(SVGChart.bytesText(Double(budgetBytes))) (multiples of \(granularity)):")
@@ -165,9 +165,11 @@ struct PlanCommand: ParsableCommand {
     }
 
     func planText(_ entries: [MemoryPlan.Entry]) -> String {
-        var table = TextTable("mode", "peak total", "peak activation", "activation peak at", "phase", "gemm multiply-adds", "recomputed", "fits")
+        var table = TextTable("mode", "peak reserved", "peak total", "peak activation", "activation peak at", "phase", "gemm multiply-adds",
+                              "recomputed", "fits")
         for e in entries {
-            table.add(e.run.mode, SVGChart.bytesText(Double(e.run.peakTotalBytes)), SVGChart.bytesText(Double(e.run.peakActivationBytes)),
+            table.add(e.run.mode, SVGChart.bytesText(Double(e.run.peakReservedBytes)), SVGChart.bytesText(Double(e.run.peakTotalBytes)),
+                      SVGChart.bytesText(Double(e.run.peakActivationBytes)),
                       e.run.peakActivationAt.layer.isEmpty ? "-" : e.run.peakActivationAt.layer, e.run.peakActivationAt.phase.rawValue,
                       sci(Double(e.multiplyAdds)), "+" + fixed(100 * e.recomputedFraction, 1) + "%", e.fits.map { $0 ? "yes" : "no" } ?? "-")
         }

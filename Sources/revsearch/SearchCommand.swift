@@ -170,7 +170,7 @@ struct SearchCommand: ParsableCommand {
                   + "\(r.mode) \(SVGChart.bytesText(Double(r.modeBytes))) of activations: \(fixed(r.savingFactor, 2))x less")
         }
         if let (peak, budget) = outcome.budgetPeak {
-            print("peak tensor memory (all categories): \(SVGChart.bytesText(Double(peak))) (\(peak) bytes) of the \(SVGChart.bytesText(Double(budget))) budget")
+            print("peak reserved tensor memory (all categories): \(SVGChart.bytesText(Double(peak))) (\(peak) bytes) of the \(SVGChart.bytesText(Double(budget))) budget")
         }
         if !outcome.verifications.isEmpty {
             let worst = outcome.verifications.map(\.report.maxGradScaledError).max() ?? 0

@@ -134,8 +134,9 @@ import Testing
         #expect(plan.status == 0, "\(plan.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
         let runs = try #require(json["runs"] as? [[String: Any]])
-        let peaks = runs.compactMap { $0["peak_total_bytes"] as? Int }
-        #expect(runs.count == 2 && peaks.count == 2 && runs.allSatisfy { $0["bytes_by_category_at_peak_total"] != nil && $0["layers"] != nil })
+        let peaks = runs.compactMap { $0["peak_reserved_bytes"] as? Int }
+        #expect(runs.count == 2 && peaks.count == 2
+                && runs.allSatisfy { $0["peak_total_bytes"] != nil && $0["bytes_by_category_at_peak_total"] != nil && $0["layers"] != nil })
         let (full, reconstruction) = (peaks[0], peaks[1])
         #expect(full > reconstruction, "full \(full), reconstruction \(reconstruction)")
         let budget = String((full + reconstruction) / 2)
