@@ -18,7 +18,7 @@ public final class MemoryBudget: AllocationObserver {
         public let liveBytes: Int
         public let reservedBytes: Int
         public let requestedBytes: Int
-        /// The size-class block the request needed from the system.
+        /// The segment the request needed from the system.
         public let blockBytes: Int
         public let category: MemoryCategory
         public let scope: String
@@ -32,7 +32,7 @@ public final class MemoryBudget: AllocationObserver {
                 : "layer \(layer) (scope \(scope)) during \(phase)"
             let parts = MemoryCategory.allCases.compactMap { c in liveByCategory[c].flatMap { $0 > 0 ? "\(c.rawValue) \(SVGChart.bytesText(Double($0)))" : nil } }
             return "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) exceeded \(place): "
-                + "\(requestedBytes) bytes of \(category.rawValue) asked for (a new block of \(blockBytes)) with \(liveBytes) bytes live "
+                + "\(requestedBytes) bytes of \(category.rawValue) asked for (a new segment of \(blockBytes)) with \(liveBytes) bytes live "
                 + "and \(reservedBytes) reserved"
                 + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))")
         }

@@ -24,10 +24,10 @@ public protocol AllocationObserver: AnyObject {
     /// Called when the buffer is released; `phase` is the part of the step current now
     /// (the event's own `phase` is when it was allocated).
     func freed(_ event: AllocationEvent, phase: StepPhase)
-    /// Called before the caching allocator takes a block of `bytes` from the system for
-    /// `event`'s tensor (it had no free block of that size); it held `reservedBytes` before.
+    /// Called before the caching allocator takes a segment of `bytes` from the system for
+    /// `event`'s tensor (no free block held it); it held `reservedBytes` before.
     func reserving(_ bytes: Int, reservedBytes: Int, for event: AllocationEvent)
-    /// Called after the caching allocator returned a block of `bytes` to the system; it
+    /// Called after the caching allocator returned a segment of `bytes` to the system; it
     /// holds `reservedBytes` now.
     func released(_ bytes: Int, reservedBytes: Int)
 }
@@ -54,7 +54,8 @@ public final class Buffer: @unchecked Sendable {
     private let event: AllocationEvent?
     private let runtime: Runtime
     private let cache: BufferCache
-    private let blockSize: Int
+    /// The block's name in `cache`.
+    private let block: Int
 
     init(bytes: Int, dtype: DType, category: MemoryCategory, runtime: Runtime) {
         self.bytes = bytes
@@ -70,12 +71,12 @@ public final class Buffer: @unchecked Sendable {
         }
         cache = runtime.activeCache
         holdsValues = cache.holdsMemory
-        (raw, blockSize) = runtime.takeBlock(bytes, from: cache, for: event)
+        (raw, block) = runtime.takeBlock(bytes, from: cache, for: event)
     }
 
     deinit {
         if let event { runtime.notifyFreed(event) }
-        if cache.give(raw, size: blockSize) { runtime.notifyReleased(blockSize, from: cache) }
+        if let released = cache.give(block) { runtime.notifyReleased(released, from: cache) }
     }
 }
 

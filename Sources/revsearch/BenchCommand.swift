@@ -41,10 +41,17 @@ struct KernelsBench: ParsableCommand {
         }
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), repeats: \(repeats) (medians)\n")
 
-        var matmuls = TextTable("m=n=k", "second process", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
+        var matmuls = TextTable("m=n=k", "second process", "allocator", "tensor matmul GFLOP/s", "cblas_sgemm GFLOP/s", "tensor / sgemm")
+        // The tensor matmul takes a fresh output each call: from the cache, or from malloc
+        // (page faults and clearing) as before the cache.
         func measure(_ loaded: String) {
-            for f in KernelBenchmark.matmul(sizes: sizeList, repeats: repeats) {
-                matmuls.add("\(f.size)", loaded, fixed(f.tensorGFLOPs, 1), fixed(f.sgemmGFLOPs, 1), fixed(100 * f.tensorGFLOPs / f.sgemmGFLOPs, 1) + "%")
+            defer { Runtime.current.cachesBuffers = true }
+            for caching in [true, false] {
+                Runtime.current.cachesBuffers = caching
+                for f in KernelBenchmark.matmul(sizes: sizeList, repeats: repeats) {
+                    matmuls.add("\(f.size)", loaded, caching ? "caching" : "malloc/free", fixed(f.tensorGFLOPs, 1), fixed(f.sgemmGFLOPs, 1),
+                                fixed(100 * f.tensorGFLOPs / f.sgemmGFLOPs, 1) + "%")
+                }
             }
         }
         measure("none")

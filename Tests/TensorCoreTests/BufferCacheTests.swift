@@ -59,31 +59,34 @@ final class ReservationObserver: AllocationObserver {
     }
 
     @Test func tensorHooksFireExactlyAsWithoutTheCache() {
+        // Without the cache every tensor is its own reservation, returned at its free.
         let cached = Self.observe(caching: true) { Self.workload(seed: 1) }
         let uncached = Self.observe(caching: false) { Self.workload(seed: 1) }
         #expect(cached.tensorEvents == uncached.tensorEvents)
         #expect(cached.tensorEvents.count == 240)
-        // Without the cache every tensor is its own reservation, returned at its free.
         #expect(uncached.reservations.count == 120 && uncached.releases.count == 120)
         #expect(cached.reservations.count < uncached.reservations.count, "reused \(120 - cached.reservations.count) of 120 blocks")
     }
 
-    @Test func aFreedBlockServesTheNextRequestOfItsClass() {
+    @Test func freedBlocksMergeAndServeOtherSizes() {
         let observer = Self.observe(caching: true) {
-            for _ in 0..<5 { _ = Tensor(uninitialized: [262_144], dtype: .float32) }
-            // 1 MiB + 4 bytes rounds up to 1 MiB + 128 KiB: the first block cannot serve it.
+            // Four 256 KiB blocks cut from one 2 MiB segment, freed, merge back into one
+            // free block that serves a 1 MiB request: no second segment.
+            var quarter = (0..<4).map { _ in Tensor(uninitialized: [65_536], dtype: .float32) }
+            quarter.removeAll()
+            _ = Tensor(uninitialized: [262_144], dtype: .float32)
+            // Over 1 MiB is the large pool: a 20 MiB segment, for which the free 2 MiB
+            // segment goes back to the system (the cache stays within its peak in use plus it).
             _ = Tensor(uninitialized: [262_145], dtype: .float32)
         }
-        #expect(observer.reservations == [1 << 20, (1 << 20) + (1 << 17)])
+        #expect(observer.reservations == [2 << 20, 20 << 20])
+        #expect(observer.releases == [2 << 20])
     }
 
-    /// The cache trims its free blocks before reserving past the most its blocks in use
-    /// ever needed: a workload whose sizes change class ends with no more reserved than
-    /// that peak.
-    @Test func reservedNeverExceedsThePeakOfBlocksInUse() {
-        // 400,000 bytes take a 425,984-byte block (13/8 of 2^18), 680,000 bytes a 720,896-byte
-        // one (11/8 of 2^19): ten of either are in use at once, never both.
-        let (small, large) = (425_984, 720_896)
+    /// Sizes that change between rounds, as a step's forward and backward do, reuse the
+    /// same segments: four 2 MiB segments hold ten blocks of either size (400,384 bytes,
+    /// five to a segment, or 680,448, three), reserved in the first two rounds and never again.
+    @Test func segmentsServeEveryRoundWithoutNewReservations() {
         let observer = Self.observe(caching: true) {
             for round in 0..<8 {
                 let elements = round % 2 == 0 ? 100_000 : 170_000
@@ -91,24 +94,21 @@ final class ReservationObserver: AllocationObserver {
                 _ = live
             }
         }
-        // Keeping every freed block would hold both sets (10 x small + 10 x large).
-        #expect(observer.peakReserved - observer.start == 10 * large, "peak reserved \(observer.peakReserved - observer.start)")
-        #expect(observer.releases.contains(small) && observer.releases.contains(large))
-        #expect(observer.reservations.count < 80)
+        #expect(observer.reservations == Array(repeating: 2 << 20, count: 4), "\(observer.reservations)")
+        #expect(observer.peakReserved - observer.start == 4 * (2 << 20) && observer.releases.isEmpty)
     }
 
-    @Test func emptyingTheCacheReturnsEveryFreeBlock() {
+    @Test func emptyingTheCacheReturnsEveryWhollyFreeSegment() {
         let runtime = Runtime.current
         let observer = Self.observe(caching: true) {
             let base = runtime.reservedBytes
-            // 4,000 bytes take a 4,032-byte block (64-byte classes up to 4 KiB).
-            let kept = Tensor(uninitialized: [1000], dtype: .float32)
-            for n in [5000, 9000, 70_000] { _ = Tensor(uninitialized: [n], dtype: .float32) }
+            _ = Tensor(uninitialized: [1_310_720], dtype: .float32)   // 5 MiB: a 20 MiB segment, freed
+            let kept = Tensor(uninitialized: [1000], dtype: .float32)   // a 2 MiB segment, in use
             runtime.emptyCache()
-            #expect(runtime.reservedBytes == base + 4032)
+            #expect(runtime.reservedBytes == base + (2 << 20))
             _ = kept
         }
-        #expect(observer.releases.count == 3 && observer.reserved == observer.start + 4032)
+        #expect(observer.releases == [20 << 20] && observer.reserved == observer.start + (2 << 20))
     }
 
     @Test func aDryRunTakesTheSameDecisions() {
