@@ -23,8 +23,10 @@ struct StepBench: ParsableCommand {
     @Option(help: "Timed steps per mode (after one warm-up step).") var repeats = 5
     @Flag(help: "Compare the caching allocator on and off instead of modes (the first mode): step time and page faults per step.")
     var cache = false
-    @Option(help: "With --cache: the step timed, training (forward and backward) or search (alpha and theta steps with Adam).")
+    @Option(help: "With --cache or --dry-run: the step timed, training (forward and backward) or search (alpha and theta steps with Adam).")
     var step = "training"
+    @Flag(help: "Time the shape-only dry run `revsearch plan` runs against the real step, per mode (both with the profiler attached).")
+    var dryRun = false
 
     func validate() throws {
         try OptionRanges.layers("depth", depth)
@@ -42,6 +44,7 @@ struct StepBench: ParsableCommand {
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads)")
         print("model: d=\(config.modelWidth), n=\(config.splits), depth \(depth)+\(depth), \(config.dtype), \(setup.parameterCount) parameters; batch \(batch)x\(length) tokens")
         if cache { return try compareCaching(config, setup: setup, mode: modeList[0]) }
+        if dryRun { return try compareDryRun(config, modes: modeList) }
         let times = StepBenchmark.modes(setup, modes: modeList, repeats: repeats)
         var table = TextTable("mode", "median step s", "min s", "vs \(modeList[0])")
         let reference = median(times[0])
@@ -71,6 +74,26 @@ struct StepBench: ParsableCommand {
             table.add(name, fixed(median(times[i]), 3), fixed(times[i].min() ?? .nan, 3), String(Int(median(faults[i].map(Double.init)))),
                       fixed(median(times[i]) / median(times[1]), 3) + "x")
         }
+        print(table.rendered)
+    }
+
+    /// The dry run's cost: the step's seconds (model built beforehand, profiler attached)
+    /// real and shape-only, interleaved, medians; the fraction is what a plan pays per step.
+    func compareDryRun(_ config: ModelConfig, modes: [BackpropMode]) throws {
+        var profiling = StepProfiling(batch: batch, length: length)
+        profiling.step = step == "search" ? .search(steps: 1) : .training
+        var table = TextTable("mode", "real step s", "dry run s", "dry / real")
+        for mode in modes {
+            var real: [Double] = [], dry: [Double] = []
+            for _ in 0..<repeats {
+                profiling.shapeOnly = false
+                real.append(try profiling.profileStep(config, mode: mode, depth: depth).seconds)
+                profiling.shapeOnly = true
+                dry.append(try profiling.profileStep(config, mode: mode, depth: depth).seconds)
+            }
+            table.add(mode.description, fixed(median(real), 4), fixed(median(dry), 4), fixed(100 * median(dry) / median(real), 2) + "%")
+        }
+        print("\(step) step, real vs shape-only dry run (\(repeats) interleaved runs each, medians):")
         print(table.rendered)
     }
 }
