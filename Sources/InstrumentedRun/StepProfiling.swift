@@ -71,7 +71,9 @@ public struct StepProfiling {
         runtime.emptyCache()
         // The heap comparison runs the profiler without its event log, whose own growth would
         // otherwise show up in the heap's figure.
-        let profiler = MemoryProfiler(recordsEvents: !checkMalloc)
+        // A dry run keeps no event log unless a trace or stacks are asked for: a plan needs
+        // the peaks only, and the log is most of its cost.
+        let profiler = MemoryProfiler(recordsEvents: !checkMalloc && (!shapeOnly || out != nil || stacks))
         let heap = checkMalloc && !shapeOnly ? MallocStatistics() : nil
         runtime.attach(profiler)
         if let heap { runtime.attach(heap) }
