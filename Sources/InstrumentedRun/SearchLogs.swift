@@ -46,7 +46,7 @@ final class SearchLogs {
         + "activation_tolerance,gradient_tolerance,max_float32_error,float64_max_grad_error,float32_allowance,branch_flips,"
         + "largest_flip_margin,causality_max_leak,padding_max_gradient_error,passed"
     static func memoryHeader(layers: [String]) -> String {
-        "step,peak_activation_bytes,peak_total_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
+        "step,peak_activation_bytes,peak_total_bytes,peak_reserved_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
     }
 
     let layers: [String]
@@ -102,7 +102,8 @@ final class SearchLogs {
 
     func memory(step: Int, run: ProfileRun) throws {
         let byLayer = Dictionary(run.layers.map { ($0.name, $0.peakActivationBytes) }, uniquingKeysWith: max)
-        try memoryLog.append([String(step), String(run.peakActivationBytes), String(run.peakTotalBytes), run.peakActivationAt.layer,
+        try memoryLog.append([String(step), String(run.peakActivationBytes), String(run.peakTotalBytes), String(run.peakReservedBytes),
+                              run.peakActivationAt.layer,
                               run.peakActivationAt.phase.rawValue] + layers.map { String(byLayer[$0] ?? 0) })
     }
 

@@ -144,7 +144,7 @@ struct SearchReport {
         return layers[layer - 1][split - 1]
     }
 
-    /// Peak activation and total memory per step, and each layer's largest peak.
+    /// Peak activation, total and reserved memory per step, and each layer's largest peak.
     func memoryCharts() -> [(title: String, note: String, file: String, svg: String)] {
         let rows = CSVLog.rows(paths.memory)
         guard !rows.isEmpty else { return [] }
@@ -152,10 +152,12 @@ struct SearchReport {
             .split(separator: ",").map(String.init) ?? []
         let x = rows.map { Double($0[0]) ?? .nan }
         let perStep = SVGChart.series(title: "Peak memory of every search step (\(modeText))", x: x,
-                                      series: [("activation", rows.map { Double($0[1]) ?? .nan }), ("total (all categories)", rows.map { Double($0[2]) ?? .nan })],
+                                      series: [("activation", rows.map { Double($0[1]) ?? .nan }), ("total (all categories)", rows.map { Double($0[2]) ?? .nan }),
+                                               ("reserved by the cache", rows.map { $0.count > 3 ? Double($0[3]) ?? .nan : .nan })],
                                       xLabel: "search step", valueLabel: "bytes", format: SVGChart.bytesText)
-        let layers = Array(header.dropFirst(5))
-        let largest = layers.indices.map { i in rows.compactMap { $0.count > i + 5 ? Double($0[i + 5]) : nil }.max() ?? 0 }
+        let firstLayer = 6
+        let layers = Array(header.dropFirst(firstLayer))
+        let largest = layers.indices.map { i in rows.compactMap { $0.count > i + firstLayer ? Double($0[i + firstLayer]) : nil }.max() ?? 0 }
         let peak = rows.compactMap { Int($0[1]) }.max() ?? 0
         let perLayer = SVGChart.groupedBars(title: "Largest peak activation memory per layer over the search", categories: layers,
                                             series: [(modeText, largest)], valueLabel: "bytes",
@@ -169,7 +171,7 @@ struct SearchReport {
                 + "with full storage and \(SVGChart.bytesText(Double(r.modeBytes))) with \(r.mode): \(String(format: "%.2f", r.savingFactor))x less."
         }
         return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
-                 + "(\(at?[3] ?? "?"), \(at?[4] ?? "?")); per step and layer in memory.csv.\(saving)", "memory-per-step.svg", perStep),
+                 + "(\(at?[4] ?? "?"), \(at?[5] ?? "?")); per step and layer in memory.csv.\(saving)", "memory-per-step.svg", perStep),
                 ("Memory per layer", "", "memory-per-layer.svg", perLayer)]
     }
 
