@@ -193,6 +193,11 @@ struct SearchReport {
         let elapsed = lossRows.compactMap { $0.count > 6 ? Double($0[6]) : nil }
         let perStep = zip(elapsed.dropFirst(), elapsed).map { $0 - $1 }.filter { $0 >= 0 }.sorted()
         let stepText = perStep.isEmpty ? "" : String(format: ", %.2f s per step (median)", perStep[perStep.count / 2])
+        let derived = ParameterCount.of(genotype.modelConfig(base: model, encoderLayers: model.encoderLayers, decoderLayers: model.decoderLayers),
+                                        registry: settings.registry)
+        let searched = ParameterCount.of(model, registry: settings.registry)
+        let counts = derived.map { d in "<p>The derived block (the genotype's ops, \(model.encoderLayers) + \(model.decoderLayers) layers, vocabulary "
+            + "\(model.targetVocabulary)): \(d) parameters" + (searched.map { "; the super-network searched: \($0)" } ?? "") + ".</p>" } ?? ""
         let summary = """
             <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(modeText)) (the run's last session took \(duration(seconds)) of wall-clock time\(stepText));
             d = \(model.modelWidth), e = \(model.embeddingWidth), n = \(model.splits) (decoder \(model.splits + 1)), s = \(model.encoderLayers) searched layers,
@@ -214,6 +219,7 @@ struct SearchReport {
             <h2>Derived genotype</h2>
             <table><tr><th>node</th><th>op</th><th>softmax(alpha)</th></tr>
             \(rows)</table>
+            \(counts)
             \(body)
             </body></html>
 

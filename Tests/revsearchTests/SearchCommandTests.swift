@@ -58,6 +58,7 @@ import Testing
         })
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("<svg") && report.contains("Derived genotype"))
+        #expect(report.contains("The derived block (the genotype's ops, 2 + 2 layers") && report.contains("the super-network searched: "))
     }
 
     /// A run interrupted after a checkpoint (its logs already past it) and resumed twice
