@@ -56,23 +56,26 @@ public struct MemoryPlan {
     }
 
     /// The largest multiple of `granularity` up to `limit` whose predicted peak reserved fits
-    /// `budget` in `mode`, by bisection (memory grows with d in every category). Widths the
-    /// super-network cannot be built at are skipped downward to the next multiple.
+    /// `budget` in `mode`, by bisection (memory grows with d in every category) over the
+    /// widths the model can be built at (divisible by its splits and heads, within this
+    /// machine's memory); the others are never tried.
     public static func largestWidth(_ profiling: StepProfiling, config: ModelConfig, mode: BackpropMode, budget: Int,
                                     granularity: Int, limit: Int) throws -> Largest {
         var dry = profiling
         dry.shapeOnly = true
-        func peak(_ d: Int) throws -> Int {
+        func sized(_ d: Int) -> ModelConfig {
             var c = config
             c.modelWidth = d
-            return try dry.profileStep(c, mode: mode, depth: c.encoderLayers).run.peakReservedBytes
+            return c
         }
-        var low = 0, high = limit / granularity + 1, lowPeak = 0   // fits(low * g) (0: none yet), !fits(high * g)
+        let widths = stride(from: granularity, through: limit, by: granularity).filter { sized($0).validate(registry: dry.registry).isEmpty }
+        var low = -1, high = widths.count, lowPeak = 0   // fits(widths[low]) (-1: none yet), !fits(widths[high]) (count: past the limit)
         while high - low > 1 {
             let mid = (low + high) / 2
-            let bytes = try peak(mid * granularity)
+            let bytes = try dry.profileStep(sized(widths[mid]), mode: mode, depth: config.encoderLayers).run.peakReservedBytes
             if bytes <= budget { low = mid; lowPeak = bytes } else { high = mid }
         }
-        return Largest(mode: mode.description, d: low * granularity, over: high * granularity, peakReservedBytes: lowPeak)
+        return Largest(mode: mode.description, d: low >= 0 ? widths[low] : 0,
+                       over: high < widths.count ? widths[high] : limit + granularity, peakReservedBytes: lowPeak)
     }
 }

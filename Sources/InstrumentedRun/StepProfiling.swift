@@ -64,8 +64,13 @@ public struct StepProfiling {
     }
 
     /// Builds the model with the profiler attached (so parameters are counted), then
-    /// measures the step.
+    /// measures the step; with `shapeOnly`, all of it inside the dry run, so the profiler
+    /// follows the dry run's own cache from its start.
     public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
+        try shapeOnly ? Runtime.current.shapeOnly { try measure(config, mode: mode, depth: depth) } : measure(config, mode: mode, depth: depth)
+    }
+
+    private func measure(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
         let runtime = Runtime.current
         // From an empty cache, as a new process starts and as the dry run's own cache does.
         runtime.emptyCache()
@@ -83,8 +88,7 @@ public struct StepProfiling {
             if let heap { runtime.detach(heap) }
             runtime.captureStacks = false
         }
-        let started = try shapeOnly ? runtime.shapeOnly { try runStep(config, mode: mode, profiler: profiler, heap: heap) }
-                                    : runStep(config, mode: mode, profiler: profiler, heap: heap)
+        let started = try runStep(config, mode: mode, profiler: profiler, heap: heap)
         let label = step == .baseline ? "baseline" : mode.description
         let run = profiler.run(mode: label, depth: depth, topCallSites: stacks ? top : nil)
         if let out, profiler.recordsEvents {

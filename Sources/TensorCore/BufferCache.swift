@@ -47,10 +47,14 @@ final class BufferCache: @unchecked Sendable {
     /// Free blocks per pool, sorted by (size, name): best fit is a binary search.
     private var freeBlocks: [[(size: Int, name: Int)]] = [[], []]
     private var nextSegment = 0
+    /// Numbers of released segments, reused last-in first-out (a deterministic order), so
+    /// names stay within their bits however many segments come and go.
+    private var recycledNumbers: [Int] = []
     /// Bytes of segments taken from the system and not returned.
-    private(set) var reservedBytes = 0
+    var reservedBytes: Int { lock.lock(); defer { lock.unlock() }; return reserved }
+    private var reserved = 0
     /// Bytes of blocks in use.
-    private(set) var usedBytes = 0
+    private var usedBytes = 0
     /// The most block bytes ever in use at once (since the last `empty`).
     private var highWater = 0
 
@@ -94,7 +98,7 @@ final class BufferCache: @unchecked Sendable {
         let limit = max(highWater, usedBytes + size)
         var released: [Int] = []
         let candidates = segments.filter { isWhollyFree($0.key) }.sorted { ($0.value.size, $1.key) > ($1.value.size, $0.key) }
-        for (number, segment) in candidates where reservedBytes + size > limit {
+        for (number, segment) in candidates where reserved + size > limit {
             release(number, segment)
             released.append(segment.size)
         }
@@ -106,13 +110,18 @@ final class BufferCache: @unchecked Sendable {
         let bytes = segmentSize(size)
         let base = holdsMemory ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Buffer.alignment) : ShapeOnlyMemory.sentinel
         lock.lock(); defer { lock.unlock() }
-        let number = nextSegment
-        nextSegment += 1
+        let number: Int
+        if let recycled = recycledNumbers.popLast() {
+            number = recycled
+        } else {
+            number = nextSegment
+            nextSegment += 1
+        }
         let pool = BufferCache.pool(size)
         segments[number] = Segment(base: base, size: bytes, pool: pool)
         let name = number << BufferCache.offsetBits
         blocks[name] = Block(size: bytes, previous: nil, free: true)
-        reservedBytes += bytes
+        reserved += bytes
         return place(size, at: name, pool: pool)
     }
 
@@ -193,8 +202,9 @@ final class BufferCache: @unchecked Sendable {
         if let first = blocks[name], first.free { removeFree(segment.pool, size: first.size, name: name) }
         blocks[name] = nil
         segments[number] = nil
+        recycledNumbers.append(number)
         if holdsMemory { segment.base.deallocate() }
-        reservedBytes -= segment.size
+        reserved -= segment.size
     }
 
     private func lowerBound(_ pool: Int, size: Int, name: Int) -> Int {

@@ -33,7 +33,7 @@ public final class Adam {
                 let state = moments[name] ?? (Tensor(zeros: p.shape, dtype: p.dtype, category: .optimizerState),
                                                Tensor(zeros: p.shape, dtype: p.dtype, category: .optimizerState))
                 moments[name] = state
-                guard p.holdsValues else { continue }
+                guard p.holdsValues && g.holdsValues else { continue }
                 switch p.dtype {
                 case .float32:
                     adamKernel(p.pointer(Float.self), g.pointer(Float.self), state.m.pointer(Float.self), state.v.pointer(Float.self),
