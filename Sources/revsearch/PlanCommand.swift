@@ -71,6 +71,9 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("--step: expected training, search or baseline, found \"\(step)\"")
         }
         if data != nil && step != "search" { throw ValidationError("--data plans a search: use --step search (or leave --data out)") }
+        if data != nil && modelOptions.config != nil {
+            throw ValidationError("--config with --data: a plan of a corpus uses `revsearch search`'s model; set it with --d, --e, --splits, --heads, --depth")
+        }
         try OptionRanges.layers("depth", depth)
         try OptionRanges.width("d", d)
         try OptionRanges.width("e", e)
