@@ -29,6 +29,7 @@ struct SearchReport {
                                       xLabel: "search step", valueLabel: "loss")
             sections.append(("Losses", "Running means over \(window(losses.count)) steps; raw values per step in losses.csv.", "losses.svg", svg))
         }
+        sections += cellDiagrams()
         sections += weightsHeatmap()
         sections += settlingCharts()
         sections += alphaCharts()
@@ -142,6 +143,22 @@ struct SearchReport {
         let layers = parts[0] == "encoder" ? genotype.encoder : genotype.decoder
         guard layer - 1 < layers.count, split - 1 < layers[layer - 1].count else { return nil }
         return layers[layer - 1][split - 1]
+    }
+
+    /// The derived block drawn per stack: each layer's splits, the op each node chose (with
+    /// its softmax weight) and what it pools; the decoder's last split is the fixed
+    /// cross-attention.
+    func cellDiagrams() -> [(title: String, note: String, file: String, svg: String)] {
+        [("encoder", genotype.encoder), ("decoder", genotype.decoder)].map { stack, layers in
+            let drawn = layers.enumerated().map { i, nodes in
+                nodes.enumerated().map { k, op in (op: op, weight: genotype.weights?["\(stack).layer\(i + 1).split\(k + 1)"]?[op]) }
+                    + (stack == "decoder" ? [(op: "cross_attn", weight: nil)] : [])
+            }
+            let svg = SVGChart.cellDiagram(title: "Derived \(stack) block: Y_k = X_k + G_k(H_k)", layers: drawn, pooling: genotype.pooling.rawValue)
+            let memory = stack == "decoder" ? " The fixed cross_attn attends to the encoder's output." : ""
+            return ("Derived \(stack) block", "Each lane is a split; H_k pools the outputs of the splits before it and the inputs of the splits after it." + memory,
+                    "derived-\(stack).svg", svg)
+        }
     }
 
     /// Peak activation, total and reserved memory per step, and each layer's largest peak.

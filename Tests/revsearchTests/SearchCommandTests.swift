@@ -35,7 +35,7 @@ import Testing
         #expect(result.stdout.contains("report: \(out.path)/report.html"))
         for file in ["genotype.json", "alphas.csv", "losses.csv", "memory.csv", "verification.csv", "report.html", "losses.svg",
                      "memory-per-step.svg", "verification.svg", "alpha-encoder.layer1.split1.svg", "search.json", "search-step000004.safetensors",
-                     "settling.csv", "settling.svg", "alpha-heatmap.svg", "memory-reference.json"] {
+                     "settling.csv", "settling.svg", "alpha-heatmap.svg", "memory-reference.json", "derived-encoder.svg", "derived-decoder.svg"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let genotype = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("genotype.json"))) as! [String: Any]
