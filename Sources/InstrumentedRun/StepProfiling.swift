@@ -64,16 +64,16 @@ public struct StepProfiling {
     }
 
     /// Builds the model with the profiler attached (so parameters are counted), then
-    /// measures the step; with `shapeOnly`, all of it inside the dry run, so the profiler
-    /// follows the dry run's own cache from its start.
+    /// measures the step, from an empty cache as a new process starts: a cache of its own (with
+    /// `shapeOnly`, the dry run's), so the profiler follows that cache from its start.
     public func profileStep(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
-        try shapeOnly ? Runtime.current.shapeOnly { try measure(config, mode: mode, depth: depth) } : measure(config, mode: mode, depth: depth)
+        let runtime = Runtime.current
+        return try shapeOnly ? runtime.shapeOnly { try measure(config, mode: mode, depth: depth) }
+                             : runtime.withNewCache { try measure(config, mode: mode, depth: depth) }
     }
 
     private func measure(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
         let runtime = Runtime.current
-        // From an empty cache, as a new process starts and as the dry run's own cache does.
-        runtime.emptyCache()
         // The heap comparison runs the profiler without its event log, whose own growth would
         // otherwise show up in the heap's figure.
         // A dry run keeps no event log unless a trace or stacks are asked for: a plan needs

@@ -129,6 +129,18 @@ public final class Runtime: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` with a new, empty cache (tensors made before keep theirs): a measurement
+    /// that starts from what a new process holds, whatever this thread allocated before, as a
+    /// dry run starts from its own empty cache. Without it, a block left in use by an earlier
+    /// tensor can lend its segment's free space to the step, and the step reserves less than
+    /// it would alone.
+    public func withNewCache<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = cache
+        cache = BufferCache(holdsMemory: true, reuses: saved.reuses)
+        defer { cache = saved }
+        return try body()
+    }
+
     /// Returns every free block of the cache to the system (observers hear of each), as
     /// `torch.cuda.empty_cache()` does: what a measurement calls to start from nothing held.
     public func emptyCache() {
