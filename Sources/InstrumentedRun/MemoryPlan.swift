@@ -8,7 +8,7 @@ import Reversible
 /// afford a bisection over widths where real child processes take minutes.
 public struct MemoryPlan {
     /// One mode's prediction.
-    public struct Entry: Encodable {
+    public struct Entry {
         /// The dry run's profile: the same fields `revsearch profile --json` writes.
         public let run: ProfileRun
         /// Gemm multiply-adds of the planned step(s), counted in the dry run.
@@ -18,10 +18,6 @@ public struct MemoryPlan {
         /// Whether the peak reserved is within the budget (nil without a budget): what
         /// `--memory-budget` caps.
         public let fits: Bool?
-        enum CodingKeys: String, CodingKey {
-            case run, fits
-            case multiplyAdds = "multiply_adds", recomputedFraction = "recomputed_fraction"
-        }
     }
 
     /// The largest width that fits one mode, found by bisection over dry runs.

@@ -74,10 +74,9 @@ public struct StepProfiling {
 
     private func measure(_ config: ModelConfig, mode: BackpropMode, depth: Int) throws -> Measured {
         let runtime = Runtime.current
-        // The heap comparison runs the profiler without its event log, whose own growth would
-        // otherwise show up in the heap's figure.
-        // A dry run keeps no event log unless a trace or stacks are asked for: a plan needs
-        // the peaks only, and the log is most of its cost.
+        // No event log for the heap comparison (its own growth would show up in the heap's
+        // figure), nor for a dry run unless a trace or stacks are asked for (a plan needs the
+        // peaks only, and the log is most of its cost).
         let profiler = MemoryProfiler(recordsEvents: !checkMalloc && (!shapeOnly || out != nil || stacks))
         let heap = checkMalloc && !shapeOnly ? MallocStatistics() : nil
         runtime.attach(profiler)
