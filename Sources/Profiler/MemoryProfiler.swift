@@ -23,13 +23,18 @@ public final class MemoryProfiler: AllocationObserver {
     /// Every allocation of the current window, by id (with its stack when captured).
     private var madeInWindow: [UInt64: AllocationEvent] = [:]
     private let start = DispatchTime.now().uptimeNanoseconds
-    /// Allocations this profiler saw and that are still alive.
-    private var open: [UInt64: AllocationEvent] = [:]
+    /// Allocations this profiler saw and that are still alive (a free of any other is
+    /// ignored: it was allocated before the profiler was attached).
+    @exclusivity(unchecked) private var open = AllocationIDSet()
+    /// The same allocations' events, kept only with the event log (the window's baseline).
+    private var openEvents: [UInt64: AllocationEvent] = [:]
 
     /// Live and peak bytes by category, indexed by `MemoryCategory.slot`: arrays, not
-    /// dictionaries, on the path every allocation takes (the profiler's overhead).
-    private var liveBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
-    private var peakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
+    /// dictionaries, on the path every allocation takes (the profiler's overhead). Observers
+    /// are called on their runtime's thread alone, so the state the hooks update skips the
+    /// dynamic exclusivity checks (a tenth of a dry run's time otherwise).
+    @exclusivity(unchecked) private var liveBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
+    @exclusivity(unchecked) private var peakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
     public var live: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, liveBySlot[$0.slot]) }) }
     public var peak: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, peakBySlot[$0.slot]) }) }
     public private(set) var liveTotal = 0
@@ -51,12 +56,15 @@ public final class MemoryProfiler: AllocationObserver {
     /// Live and peak activation bytes per layer ("encoder.layer3", "decoder.embedding").
     public var layerLive: [String: Int] { Dictionary(uniqueKeysWithValues: zip(layerOrder, layerLiveBytes)) }
     public var layerPeak: [String: Int] { Dictionary(uniqueKeysWithValues: zip(layerOrder, layerPeakBytes)) }
-    private var layerLiveBytes: [Int] = []
-    private var layerPeakBytes: [Int] = []
+    @exclusivity(unchecked) private var layerLiveBytes: [Int] = []
+    @exclusivity(unchecked) private var layerPeakBytes: [Int] = []
     /// Layers in the order first seen.
     public private(set) var layerOrder: [String] = []
-    /// Index into `layerOrder` of every scope seen.
+    /// Index into `layerOrder` of every scope seen (scopes are interned by their runtime,
+    /// so an identifier names one scope while the profiler lives).
     private var layerOfScope: [ObjectIdentifier: Int] = [:]
+    /// The last scope looked up and its layer: consecutive allocations mostly share a scope.
+    private var lastScope: (scope: ObjectIdentifier, layer: Int)?
 
     /// Whether the event log (timeline, call sites, folded stacks) is kept. Without it the
     /// profiler holds no memory that grows with the run, which is how it is compared with
@@ -99,7 +107,11 @@ public final class MemoryProfiler: AllocationObserver {
 
     private func layer(of scope: Scope) -> Int {
         let key = ObjectIdentifier(scope)
-        if let known = layerOfScope[key] { return known }
+        if let last = lastScope, last.scope == key { return last.layer }
+        if let known = layerOfScope[key] {
+            lastScope = (key, known)
+            return known
+        }
         let name = MemoryProfiler.layerName(ofPath: scope.path)
         let index = layerOrder.firstIndex(of: name) ?? {
             layerOrder.append(name)
@@ -108,17 +120,22 @@ public final class MemoryProfiler: AllocationObserver {
             return layerOrder.count - 1
         }()
         layerOfScope[key] = index
+        lastScope = (key, index)
         return index
     }
 
     public func allocated(_ event: AllocationEvent) {
-        open[event.id] = event
-        if recordsEvents { madeInWindow[event.id] = event }
+        open.insert(event.id)
+        if recordsEvents {
+            openEvents[event.id] = event
+            madeInWindow[event.id] = event
+        }
         record(event, delta: event.bytes, phase: event.phase)
     }
 
     public func freed(_ event: AllocationEvent, phase: StepPhase) {
-        guard open.removeValue(forKey: event.id) != nil else { return }
+        guard open.remove(event.id) else { return }
+        if recordsEvents { openEvents[event.id] = nil }
         record(event, delta: -event.bytes, phase: phase)
     }
 
@@ -171,7 +188,7 @@ public final class MemoryProfiler: AllocationObserver {
         layerPeakBytes = layerLiveBytes
         events.removeAll(keepingCapacity: true)
         madeInWindow.removeAll(keepingCapacity: true)
-        baseline = open
+        baseline = openEvents
     }
 
     /// The profiler's own memory, which no category counts: the event log, the allocations
@@ -180,10 +197,12 @@ public final class MemoryProfiler: AllocationObserver {
     public var ownBytes: Int {
         let entry = MemoryLayout<UInt64>.stride + MemoryLayout<AllocationEvent>.stride
         let frames = madeInWindow.values.reduce(0) { $0 + ($1.stack?.addresses.count ?? 0) } * MemoryLayout<UInt>.stride
-        return events.capacity * MemoryLayout<Event>.stride + (madeInWindow.capacity + open.capacity + baseline.capacity) * entry + frames
+        return events.capacity * MemoryLayout<Event>.stride + (madeInWindow.capacity + openEvents.capacity + baseline.capacity) * entry
+            + open.capacity * MemoryLayout<UInt64>.stride + frames
     }
 
-    /// Allocations alive when the window began (before the first logged event).
+    /// Allocations alive when the window began (before the first logged event); kept only
+    /// with the event log, which is all that reads it.
     private(set) var baseline: [UInt64: AllocationEvent] = [:]
 
     /// Bytes per category alive when the window began.

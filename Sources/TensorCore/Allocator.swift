@@ -54,7 +54,7 @@ public final class Buffer: @unchecked Sendable {
     private let event: AllocationEvent?
     private let runtime: Runtime
     private let cache: BufferCache
-    /// The block's name in `cache`.
+    /// The block's slot in `cache`.
     private let block: Int
 
     init(bytes: Int, dtype: DType, category: MemoryCategory, runtime: Runtime) {

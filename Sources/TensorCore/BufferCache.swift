@@ -30,33 +30,45 @@ final class BufferCache: @unchecked Sendable {
         let size: Int
         /// 0: blocks up to 1 MiB, 1: larger ones.
         let pool: Int
+        /// The slot of the block at offset 0 (it keeps its slot while the segment lives).
+        let first: Int
     }
 
+    /// A block lives in a slot of `blocks`, which a buffer holds: every allocation and free
+    /// is array indexing, not hashing (a dry run is little else, and a plan runs hundreds).
     private struct Block {
+        /// Segment number << 40 | offset: the order best fit breaks ties in, independent of
+        /// slots and addresses.
+        var name: Int
         var size: Int
-        /// The block just before this one in its segment (nil: the segment's first).
-        var previous: Int?
+        /// Slots of the neighbours in the segment (-1: none).
+        var previous: Int
+        var next: Int
         var free: Bool
     }
 
     private let lock = NSLock()
-    /// A block's name: segment number << 40 | offset in the segment.
     private static let offsetBits = 40
-    private var segments: [Int: Segment] = [:]
-    private var blocks: [Int: Block] = [:]
-    /// Free blocks per pool, sorted by (size, name): best fit is a binary search.
-    private var freeBlocks: [[(size: Int, name: Int)]] = [[], []]
-    private var nextSegment = 0
+    /// Accesses are serialised by `lock`: the runtime's dynamic exclusivity checks would
+    /// only repeat it (they cost ~10% of a dry run).
+    @exclusivity(unchecked) private var segments: [Segment?] = []
+    @exclusivity(unchecked) private var blocks: [Block] = []
+    /// Slots of merged blocks, reused before `blocks` grows.
+    @exclusivity(unchecked) private var vacantSlots: [Int] = []
+    /// Free blocks of the small pool, by size.
+    @exclusivity(unchecked) private var smallFree = SizeBuckets(largest: 2 << 20)
+    /// Free blocks of the large pool (few), sorted by (size, name): best fit is a binary search.
+    @exclusivity(unchecked) private var largeFree: [(size: Int, name: Int, slot: Int)] = []
     /// Numbers of released segments, reused last-in first-out (a deterministic order), so
     /// names stay within their bits however many segments come and go.
-    private var recycledNumbers: [Int] = []
+    @exclusivity(unchecked) private var recycledNumbers: [Int] = []
     /// Bytes of segments taken from the system and not returned.
     var reservedBytes: Int { lock.lock(); defer { lock.unlock() }; return reserved }
-    private var reserved = 0
+    @exclusivity(unchecked) private var reserved = 0
     /// Bytes of blocks in use.
-    private var usedBytes = 0
+    @exclusivity(unchecked) private var usedBytes = 0
     /// The most block bytes ever in use at once (since the last `empty`).
-    private var highWater = 0
+    @exclusivity(unchecked) private var highWater = 0
 
     init(holdsMemory: Bool, reuses: Bool) {
         self.holdsMemory = holdsMemory
@@ -64,7 +76,7 @@ final class BufferCache: @unchecked Sendable {
     }
 
     deinit {
-        if holdsMemory { for segment in segments.values { segment.base.deallocate() } }
+        if holdsMemory { for case let segment? in segments { segment.base.deallocate() } }
     }
 
     /// The block size a request of `bytes` takes.
@@ -80,14 +92,18 @@ final class BufferCache: @unchecked Sendable {
         return (size + (2 << 20) - 1) / (2 << 20) * (2 << 20)
     }
 
-    /// The smallest free block that holds `size`, split to it; nil on a miss.
-    func reuse(_ size: Int) -> (UnsafeMutableRawPointer, name: Int, size: Int)? {
+    /// The smallest free block that holds `size`, split to it; nil on a miss. `slot` is
+    /// what `give` takes back.
+    func reuse(_ size: Int) -> (UnsafeMutableRawPointer, slot: Int)? {
         lock.lock(); defer { lock.unlock() }
         let pool = BufferCache.pool(size)
-        let index = lowerBound(pool, size: size, name: 0)
-        guard index < freeBlocks[pool].count else { return nil }
-        let found = freeBlocks[pool].remove(at: index)
-        return place(size, at: found.name, pool: pool)
+        if pool == 0 {
+            guard let slot = smallFree.takeBestFit(size) else { return nil }
+            return place(size, at: slot, pool: pool)
+        }
+        let index = largeBound(size: size, name: 0)
+        guard index < largeFree.count else { return nil }
+        return place(size, at: largeFree.remove(at: index).slot, pool: pool)
     }
 
     /// Before reserving a segment of `size`: returns whole free segments to the system,
@@ -96,63 +112,58 @@ final class BufferCache: @unchecked Sendable {
     func trim(before size: Int) -> [Int] {
         lock.lock(); defer { lock.unlock() }
         let limit = max(highWater, usedBytes + size)
+        guard reserved + size > limit else { return [] }
         var released: [Int] = []
-        let candidates = segments.filter { isWhollyFree($0.key) }.sorted { ($0.value.size, $1.key) > ($1.value.size, $0.key) }
-        for (number, segment) in candidates where reserved + size > limit {
-            release(number, segment)
-            released.append(segment.size)
+        let candidates = segments.indices.filter { isWhollyFree($0) }.sorted {
+            let (a, b) = (segments[$0]!.size, segments[$1]!.size)
+            return a != b ? a > b : $0 < $1
+        }
+        for number in candidates where reserved + size > limit {
+            released.append(segments[number]!.size)
+            release(number)
         }
         return released
     }
 
     /// A new segment from the system, and a block of `size` from it.
-    func reserve(_ size: Int) -> (UnsafeMutableRawPointer, name: Int, size: Int) {
+    func reserve(_ size: Int) -> (UnsafeMutableRawPointer, slot: Int) {
         let bytes = segmentSize(size)
         let base = holdsMemory ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Buffer.alignment) : ShapeOnlyMemory.sentinel
         lock.lock(); defer { lock.unlock() }
-        let number: Int
-        if let recycled = recycledNumbers.popLast() {
-            number = recycled
-        } else {
-            number = nextSegment
-            nextSegment += 1
-        }
+        let number = recycledNumbers.popLast() ?? segments.count
+        if number == segments.count { segments.append(nil) }
         let pool = BufferCache.pool(size)
-        segments[number] = Segment(base: base, size: bytes, pool: pool)
-        let name = number << BufferCache.offsetBits
-        blocks[name] = Block(size: bytes, previous: nil, free: true)
+        let slot = newSlot(Block(name: number << BufferCache.offsetBits, size: bytes, previous: -1, next: -1, free: true))
+        segments[number] = Segment(base: base, size: bytes, pool: pool, first: slot)
         reserved += bytes
-        return place(size, at: name, pool: pool)
+        return place(size, at: slot, pool: pool)
     }
 
-    /// Takes back block `name`; returns the size of the segment it released to the
+    /// Takes back the block in `slot`; returns the size of the segment it released to the
     /// system (without reuse, every free does), or nil.
-    func give(_ name: Int) -> Int? {
+    func give(_ slot: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
-        guard var block = blocks[name], let segment = segments[name >> BufferCache.offsetBits] else { return nil }
-        usedBytes -= block.size
-        block.free = true
-        var start = name
-        let next = name + block.size
-        if let after = blocks[next], after.free {
-            removeFree(segment.pool, size: after.size, name: next)
-            blocks[next] = nil
-            block.size += after.size
+        let number = blocks[slot].name >> BufferCache.offsetBits
+        guard let segment = segments[number] else { return nil }
+        usedBytes -= blocks[slot].size
+        blocks[slot].free = true
+        var kept = slot
+        let next = blocks[slot].next
+        if next >= 0, blocks[next].free {
+            removeFree(segment.pool, next)
+            absorb(next, into: slot)
         }
-        if let before = block.previous, let earlier = blocks[before], earlier.free {
-            removeFree(segment.pool, size: earlier.size, name: before)
-            blocks[name] = nil
-            start = before
-            block.size += earlier.size
-            block.previous = earlier.previous
+        let previous = blocks[slot].previous
+        if previous >= 0, blocks[previous].free {
+            removeFree(segment.pool, previous)
+            absorb(slot, into: previous)
+            kept = previous
         }
-        blocks[start] = block
-        if blocks[start + block.size] != nil { blocks[start + block.size]?.previous = start }
         if !reuses {
-            release(name >> BufferCache.offsetBits, segment)
+            release(number)
             return segment.size
         }
-        insertFree(segment.pool, size: block.size, name: start)
+        insertFree(segment.pool, kept)
         return nil
     }
 
@@ -160,9 +171,9 @@ final class BufferCache: @unchecked Sendable {
     func empty() -> [Int] {
         lock.lock(); defer { lock.unlock() }
         var released: [Int] = []
-        for (number, segment) in segments.sorted(by: { $0.key < $1.key }) where isWhollyFree(number) {
-            release(number, segment)
-            released.append(segment.size)
+        for number in segments.indices where isWhollyFree(number) {
+            released.append(segments[number]!.size)
+            release(number)
         }
         highWater = usedBytes
         return released
@@ -170,59 +181,85 @@ final class BufferCache: @unchecked Sendable {
 
     // MARK: - Blocks (the lock held)
 
-    /// Marks free block `name` used for `size` bytes, splitting off the rest as a free block
-    /// when it is worth keeping (512 bytes for small blocks, over 1 MiB for large ones, as
-    /// PyTorch does, so large blocks do not splinter).
-    private func place(_ size: Int, at name: Int, pool: Int) -> (UnsafeMutableRawPointer, name: Int, size: Int) {
-        var block = blocks[name] ?? Block(size: size, previous: nil, free: true)
-        let remainder = block.size - size
-        if reuses && (pool == 0 ? remainder >= 512 : remainder > 1 << 20) {
-            let rest = name + size
-            if blocks[name + block.size] != nil { blocks[name + block.size]?.previous = rest }
-            blocks[rest] = Block(size: remainder, previous: name, free: true)
-            insertFree(pool, size: remainder, name: rest)
-            block.size = size
+    private func newSlot(_ block: Block) -> Int {
+        if let slot = vacantSlots.popLast() {
+            blocks[slot] = block
+            return slot
         }
-        block.free = false
-        blocks[name] = block
-        usedBytes += block.size
+        blocks.append(block)
+        return blocks.count - 1
+    }
+
+    /// Merges the block in `slot` into its free predecessor `into`, vacating `slot`.
+    private func absorb(_ slot: Int, into survivor: Int) {
+        let next = blocks[slot].next
+        blocks[survivor].size += blocks[slot].size
+        blocks[survivor].next = next
+        if next >= 0 { blocks[next].previous = survivor }
+        vacantSlots.append(slot)
+    }
+
+    /// Marks the free block in `slot` used for `size` bytes, splitting off the rest as a free
+    /// block when it is worth keeping (512 bytes for small blocks, over 1 MiB for large ones,
+    /// as PyTorch does, so large blocks do not splinter).
+    private func place(_ size: Int, at slot: Int, pool: Int) -> (UnsafeMutableRawPointer, slot: Int) {
+        let remainder = blocks[slot].size - size
+        if reuses && (pool == 0 ? remainder >= 512 : remainder > 1 << 20) {
+            let next = blocks[slot].next
+            let rest = newSlot(Block(name: blocks[slot].name + size, size: remainder, previous: slot, next: next, free: true))
+            if next >= 0 { blocks[next].previous = rest }
+            blocks[slot].next = rest
+            blocks[slot].size = size
+            insertFree(pool, rest)
+        }
+        blocks[slot].free = false
+        usedBytes += blocks[slot].size
         highWater = max(highWater, usedBytes)
-        let segment = segments[name >> BufferCache.offsetBits]
-        let offset = name & ((1 << BufferCache.offsetBits) - 1)
-        return (holdsMemory ? (segment?.base ?? ShapeOnlyMemory.sentinel) + offset : ShapeOnlyMemory.sentinel, name, block.size)
+        guard holdsMemory, let segment = segments[blocks[slot].name >> BufferCache.offsetBits] else { return (ShapeOnlyMemory.sentinel, slot) }
+        return (segment.base + (blocks[slot].name & ((1 << BufferCache.offsetBits) - 1)), slot)
     }
 
     private func isWhollyFree(_ number: Int) -> Bool {
-        guard let segment = segments[number], let first = blocks[number << BufferCache.offsetBits] else { return false }
+        guard let segment = segments[number] else { return false }
+        let first = blocks[segment.first]
         return first.free && first.size == segment.size
     }
 
-    private func release(_ number: Int, _ segment: Segment) {
-        let name = number << BufferCache.offsetBits
-        if let first = blocks[name], first.free { removeFree(segment.pool, size: first.size, name: name) }
-        blocks[name] = nil
+    private func release(_ number: Int) {
+        guard let segment = segments[number] else { return }
+        if blocks[segment.first].free { removeFree(segment.pool, segment.first) }
+        vacantSlots.append(segment.first)
         segments[number] = nil
         recycledNumbers.append(number)
         if holdsMemory { segment.base.deallocate() }
         reserved -= segment.size
     }
 
-    private func lowerBound(_ pool: Int, size: Int, name: Int) -> Int {
-        var (low, high) = (0, freeBlocks[pool].count)
+    private func largeBound(size: Int, name: Int) -> Int {
+        var (low, high) = (0, largeFree.count)
         while low < high {
             let mid = (low + high) / 2
-            let item = freeBlocks[pool][mid]
-            if (item.size, item.name) < (size, name) { low = mid + 1 } else { high = mid }
+            if (largeFree[mid].size, largeFree[mid].name) < (size, name) { low = mid + 1 } else { high = mid }
         }
         return low
     }
 
-    private func insertFree(_ pool: Int, size: Int, name: Int) {
-        freeBlocks[pool].insert((size, name), at: lowerBound(pool, size: size, name: name))
+    private func insertFree(_ pool: Int, _ slot: Int) {
+        let block = blocks[slot]
+        if pool == 0 {
+            smallFree.insert(size: block.size, name: block.name, slot: slot)
+        } else {
+            largeFree.insert((block.size, block.name, slot), at: largeBound(size: block.size, name: block.name))
+        }
     }
 
-    private func removeFree(_ pool: Int, size: Int, name: Int) {
-        let index = lowerBound(pool, size: size, name: name)
-        if index < freeBlocks[pool].count, freeBlocks[pool][index] == (size, name) { freeBlocks[pool].remove(at: index) }
+    private func removeFree(_ pool: Int, _ slot: Int) {
+        let block = blocks[slot]
+        if pool == 0 {
+            smallFree.remove(size: block.size, name: block.name, slot: slot)
+            return
+        }
+        let index = largeBound(size: block.size, name: block.name)
+        if index < largeFree.count, largeFree[index].slot == slot { largeFree.remove(at: index) }
     }
 }

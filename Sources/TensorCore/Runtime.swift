@@ -150,15 +150,14 @@ public final class Runtime: @unchecked Sendable {
 
     /// A block for a tensor of `bytes` from `cache`: the best-fitting free one, or one from a
     /// new segment reserved after the cache has trimmed its free segments. Returns the
-    /// memory and the block's name in the cache.
+    /// memory and the block's slot in the cache.
     func takeBlock(_ bytes: Int, from cache: BufferCache, for event: AllocationEvent?) -> (UnsafeMutableRawPointer, Int) {
         let size = cache.blockSize(bytes)
-        if let found = cache.reuse(size) { return (found.0, found.name) }
+        if let found = cache.reuse(size) { return found }
         let segment = cache.segmentSize(size)
         for released in cache.trim(before: segment) { notifyReleased(released, from: cache) }
         if let event, isObserved { for observer in observers { observer.reserving(segment, reservedBytes: cache.reservedBytes, for: event) } }
-        let made = cache.reserve(size)
-        return (made.0, made.name)
+        return cache.reserve(size)
     }
 
     /// Tells observers a block went back to the system, if it was the cache they follow.

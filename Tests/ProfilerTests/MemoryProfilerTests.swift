@@ -38,6 +38,32 @@ import Verifier
 
     /// The breakdown at the moment of the total peak adds up to it; per-category maxima,
     /// reached at different moments, do not. The profiler's own log is reported apart.
+    /// Thousands of tensors freed in a random order (the profiler's id set grows and shifts
+    /// entries back on removal): live bytes stay exact, and frees of tensors allocated
+    /// before the profiler was attached are not counted.
+    @Test func liveBytesStayExactOverManyAllocationsInAnyFreeOrder() {
+        let runtime = Runtime.current
+        for recordsEvents in [false, true] {
+            var before = (0..<60).map { _ in Tensor(uninitialized: [7], dtype: .float32) }
+            let profiler = MemoryProfiler(recordsEvents: recordsEvents)
+            runtime.attach(profiler)
+            var rng = RandomState(seed: 11)
+            var alive: [Tensor] = []
+            for round in 0..<6000 {
+                alive.append(Tensor(uninitialized: [1 + Int(rng.next() % 300)], dtype: .float32))
+                if rng.next() % 2 == 0 { alive.remove(at: Int(rng.next() % UInt64(alive.count))) }
+                if round % 1000 == 0 { before.removeLast(10) }
+                if round % 997 == 0 {
+                    #expect(profiler.liveTotal == alive.reduce(0) { $0 + $1.buffer.bytes }, "round \(round), events \(recordsEvents)")
+                }
+            }
+            #expect(profiler.liveTotal == alive.reduce(0) { $0 + $1.buffer.bytes } && alive.count > 2000 && before.isEmpty)
+            alive.removeAll()
+            #expect(profiler.liveTotal == 0)
+            runtime.detach(profiler)
+        }
+    }
+
     @Test func breakdownAtTheTotalPeakAddsUpAndTheLogIsCountedApart() {
         func measure(recording: Bool) -> MemoryProfiler {
             let profiler = MemoryProfiler(recordsEvents: recording)
