@@ -105,43 +105,47 @@ public struct StepProfiling {
             MallocComparison(mode: label, depth: depth, profilerStepPeakBytes: profiler.peakReserved - started.reservedBefore,
                              mallocStepPeakBytes: MallocStatistics.isAvailable ? $0.peakAboveBaseline : nil)
         }
-        return Measured(run: run, malloc: comparison, multiplyAdds: runtime.multiplyAdds - started.multiplyAdds,
-                        seconds: Date().timeIntervalSince(started.time))
+        return Measured(run: run, malloc: comparison, multiplyAdds: runtime.multiplyAdds - started.multiplyAdds, seconds: started.seconds)
     }
 
-    /// Builds the model, resets the peaks, runs the step; returns what was live, the
-    /// multiply-add count and the time when the step began.
+    /// Builds the model, resets the peaks, runs the step; returns what was live and the
+    /// multiply-add count when the step began, and the step's seconds (the step alone: not
+    /// the model's construction, nor its teardown when this returns).
     private func runStep(_ config: ModelConfig, mode: BackpropMode, profiler: MemoryProfiler, heap: MallocStatistics?) throws
-        -> (reservedBefore: Int, multiplyAdds: Int, time: Date) {
+        -> (reservedBefore: Int, multiplyAdds: Int, seconds: Double) {
         let runtime = Runtime.current
-        func begin() -> (reservedBefore: Int, multiplyAdds: Int, time: Date) {
+        var start = (reservedBefore: 0, multiplyAdds: 0, time: Date())
+        func begin() {
             profiler.resetPeaks()
             heap?.reset()
-            return (profiler.reservedTotal, runtime.multiplyAdds, Date())
+            start = (profiler.reservedTotal, runtime.multiplyAdds, Date())
+        }
+        func end() -> (reservedBefore: Int, multiplyAdds: Int, seconds: Double) {
+            (start.reservedBefore, start.multiplyAdds, Date().timeIntervalSince(start.time))
         }
         let data = { SyntheticBatch.make(config: config, batchSize: batch, sourceLength: length, targetLength: length, seed: 5) }
         switch step {
         case .training:
             let network = try ReversibleTransformer(config, registry: registry)
             let batch = data()
-            let started = begin()
+            begin()
             network.trainingStep(batch, mode: mode, dropoutKey: 9)
-            return started
+            return end()
         case .baseline:
             let baseline = TransformerBaseline(matching: config)
             let batch = data()
-            let started = begin()
-            baseline.trainingStep(batch, dropoutKey: 9, labelSmoothing: 0.1)
-            return started
+            begin()
+            _ = baseline.trainingStep(batch, dropoutKey: 9, labelSmoothing: 0.1)
+            return end()
         case .search(let steps):
             var options = search
             options.mode = mode
             if pairs == nil { options.maxTokens = StepProfiling.syntheticMaxTokens(batch: batch, length: length) }
             let searched = try BilevelSearch(model: try ReversibleTransformer(config, registry: registry),
                                              pairs: pairs ?? StepProfiling.syntheticPairs(config, batch: batch, length: length), options: options)
-            let started = begin()
+            begin()
             for _ in 0..<steps { searched.step() }
-            return started
+            return end()
         }
     }
 

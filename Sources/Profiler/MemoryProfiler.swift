@@ -60,11 +60,8 @@ public final class MemoryProfiler: AllocationObserver {
     @exclusivity(unchecked) private var layerPeakBytes: [Int] = []
     /// Layers in the order first seen.
     public private(set) var layerOrder: [String] = []
-    /// Index into `layerOrder` of every scope seen (scopes are interned by their runtime,
-    /// so an identifier names one scope while the profiler lives).
-    private var layerOfScope: [ObjectIdentifier: Int] = [:]
-    /// The last scope looked up and its layer: consecutive allocations mostly share a scope.
-    private var lastScope: (scope: ObjectIdentifier, layer: Int)?
+    /// Index into `layerOrder` of every scope seen, by the scope's serial (-1: not yet seen).
+    @exclusivity(unchecked) private var layerOfScope: [Int] = []
 
     /// Whether the event log (timeline, call sites, folded stacks) is kept. Without it the
     /// profiler holds no memory that grows with the run, which is how it is compared with
@@ -106,12 +103,7 @@ public final class MemoryProfiler: AllocationObserver {
     }
 
     private func layer(of scope: Scope) -> Int {
-        let key = ObjectIdentifier(scope)
-        if let last = lastScope, last.scope == key { return last.layer }
-        if let known = layerOfScope[key] {
-            lastScope = (key, known)
-            return known
-        }
+        if scope.serial < layerOfScope.count, layerOfScope[scope.serial] >= 0 { return layerOfScope[scope.serial] }
         let name = MemoryProfiler.layerName(ofPath: scope.path)
         let index = layerOrder.firstIndex(of: name) ?? {
             layerOrder.append(name)
@@ -119,8 +111,8 @@ public final class MemoryProfiler: AllocationObserver {
             layerPeakBytes.append(0)
             return layerOrder.count - 1
         }()
-        layerOfScope[key] = index
-        lastScope = (key, index)
+        if scope.serial >= layerOfScope.count { layerOfScope += repeatElement(-1, count: scope.serial + 1 - layerOfScope.count) }
+        layerOfScope[scope.serial] = index
         return index
     }
 

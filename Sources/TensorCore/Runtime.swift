@@ -17,25 +17,27 @@ public final class Runtime: @unchecked Sendable {
         return made
     }
 
-    private var observers: [AllocationObserver] = []
+    // The state every allocation reads skips the dynamic exclusivity checks: a runtime is
+    // its thread's, and the checks (thread-local access sets) cost a dry run ~5%.
+    @exclusivity(unchecked) private var observers: [AllocationObserver] = []
     /// True when at least one observer is attached: the single branch on the allocation path.
-    private(set) var isObserved = false
-    private var nextID: UInt64 = 0
+    @exclusivity(unchecked) private(set) var isObserved = false
+    @exclusivity(unchecked) private var nextID: UInt64 = 0
 
     /// The scope new allocations are attributed to.
-    public internal(set) var scope = Scope(name: "", parent: nil)
+    @exclusivity(unchecked) public internal(set) var scope = Scope(name: "", parent: nil)
     /// The part of a training step running now; models set it, observers read it.
-    public private(set) var phase = StepPhase.idle
+    @exclusivity(unchecked) public private(set) var phase = StepPhase.idle
     /// The category new tensors get unless the call names one.
-    public private(set) var category = MemoryCategory.activation
+    @exclusivity(unchecked) public private(set) var category = MemoryCategory.activation
     /// Capture a libunwind call stack with every observed allocation (costly; off by default).
     public var captureStacks = false
     /// The tape operations are recorded on; nil when not recording (inference, backward).
-    public internal(set) var tape: Tape?
+    @exclusivity(unchecked) public internal(set) var tape: Tape?
     /// The caching allocator tensors take their memory from (`BufferCache`).
-    private var cache = BufferCache(holdsMemory: true, reuses: true)
+    @exclusivity(unchecked) private var cache = BufferCache(holdsMemory: true, reuses: true)
     /// A shape-only dry run's cache: the same decisions, no memory.
-    private var dryCache: BufferCache?
+    @exclusivity(unchecked) private var dryCache: BufferCache?
     /// The cache new buffers come from now.
     var activeCache: BufferCache { dryCache ?? cache }
     /// Bytes the caching allocator holds from the system: blocks in use and free ones (a dry

@@ -77,7 +77,8 @@ struct StepBench: ParsableCommand {
         print(table.rendered)
     }
 
-    /// The dry run's cost: the step's seconds (model built beforehand, profiler attached)
+    /// The dry run's cost: the step's seconds (model built before and torn down after the
+    /// timing, profiler attached)
     /// real and shape-only, interleaved, medians; the fraction is what a plan pays per step.
     func compareDryRun(_ config: ModelConfig, modes: [BackpropMode]) throws {
         var profiling = StepProfiling(batch: batch, length: length)
