@@ -17,7 +17,29 @@ extension ProbeScenarios {
     /// differences of alpha and theta over their largest movement: rounding alone when the
     /// step is right, whatever the step order, gradient, clipping, schedule or optimizer
     /// gets wrong otherwise (a doubled alpha gradient, which Adam's scale invariance
-    /// nearly hides, moves alpha by ~1e-4 of its step through the weight decay).
+    /// nearly hides, moves alpha by ~1e-4 of its step through the weight decay). With
+    /// `alpha_entropy_weight`, alpha's replayed gradient adds lambda times the entropy's
+    /// gradient taken by central differences.
+    /// The gradient of H(softmax(alpha)) by five-point central differences (error of order
+    /// h^4, 1e-12 at h = 1e-3), independent of the search's closed form.
+    static func entropyGradientByDifferences(_ alpha: [Double]) -> [Double] {
+        func entropy(_ a: [Double]) -> Double {
+            let top = a.max() ?? 0
+            let e = a.map { exp($0 - top) }
+            let total = e.reduce(0, +)
+            return -e.reduce(0) { $0 + ($1 / total) * log($1 / total) }
+        }
+        let h = 1e-3
+        return alpha.indices.map { i in
+            func at(_ offset: Double) -> Double {
+                var moved = alpha
+                moved[i] += offset * h
+                return entropy(moved)
+            }
+            return (-at(2) + 8 * at(1) - 8 * at(-1) + at(-2)) / (12 * h)
+        }
+    }
+
     static func searchStep(_ parameters: inout JSONObjectReader) throws -> [String: Double] {
         var config = try parameters.preset("preset", default: "tiny")
         config.dtype = .float64
@@ -28,6 +50,10 @@ extension ProbeScenarios {
         options.thetaWarmup = 2
         // The probe sets it so that clipping acts in some steps and not in others.
         options.clipNorm = try parameters.number("clip_norm", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude, expected: "a positive norm") ?? 2
+        options.alphaEntropyWeight = try parameters.number("alpha_entropy_weight", in: 0...1000, expected: "a weight in [0, 1000]") ?? 0
+        // Alpha starts at 1e-3 N(0, 1), where the entropy's gradient all but vanishes: scaled,
+        // the term moves alpha as much as L_val does.
+        let alphaScale = try parameters.number("alpha_scale", in: 0...1e6, expected: "a factor in [0, 1e6]") ?? 1
 
         var rng = RandomState(seed: 23)
         let pairs = (0..<48).map { _ in
@@ -37,7 +63,8 @@ extension ProbeScenarios {
         let search = try BilevelSearch(model: try ReversibleTransformer(config), pairs: pairs, options: options)
         let replica = try ReversibleTransformer(config)
         let alphaNames = Set(replica.alphas.map(\.name))
-        var values = Dictionary(uniqueKeysWithValues: replica.parameters.map { ($0.name, $0.tensor.scalars) })
+        for (_, alpha) in search.model.alphas { alpha.assign(alpha.scalars.map { $0 * alphaScale }) }
+        var values = Dictionary(uniqueKeysWithValues: search.model.parameters.map { ($0.name, $0.tensor.scalars) })
         let initial = values
         var alphaAdam = ReferenceAdam(learningRate: options.alphaLearningRate, beta1: 0.9, beta2: 0.98, weightDecay: options.alphaWeightDecay)
         var thetaAdam = ReferenceAdam(learningRate: options.thetaPeakLearningRate, beta1: 0.9, beta2: 0.98)
@@ -57,7 +84,8 @@ extension ProbeScenarios {
                 throw InputError("\(parameters.file): the search step left no batches to replay")
             }
             for (name, g) in gradients(validation) where alphaNames.contains(name) {
-                alphaAdam.update(name, &values[name, default: []], gradient: g)
+                let term = entropyGradientByDifferences(values[name] ?? [])
+                alphaAdam.update(name, &values[name, default: []], gradient: zip(g, term).map { $0 + options.alphaEntropyWeight * $1 })
             }
             let thetaGradients = gradients(train).filter { !alphaNames.contains($0.key) }
             let norm = thetaGradients.values.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()

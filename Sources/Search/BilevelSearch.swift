@@ -23,6 +23,10 @@ public final class BilevelSearch {
         public var clipNorm = 1.0
         /// The finite-difference step of the Hessian-vector product, over ||v|| (DARTS: 0.01).
         public var hessianStep = 0.01
+        /// lambda of an entropy term alpha's objective adds: L_val + lambda * sum over nodes of
+        /// H(softmax(alpha)) in nats. Positive values push every node toward one op, as
+        /// DARTS variants do against a search that never decides; 0 (the default) is DARTS.
+        public var alphaEntropyWeight = 0.0
         public var seed: UInt64 = 1
         public init() {}
 
@@ -31,7 +35,37 @@ public final class BilevelSearch {
             case maxTokens = "max_tokens", thetaPeakLearningRate = "theta_peak_learning_rate", thetaWarmup = "theta_warmup"
             case alphaLearningRate = "alpha_learning_rate", alphaWeightDecay = "alpha_weight_decay"
             case labelSmoothing = "label_smoothing", clipNorm = "clip_norm", hessianStep = "hessian_step"
+            case alphaEntropyWeight = "alpha_entropy_weight"
         }
+
+        /// Checkpoints written before the entropy term have none: it was 0.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            order = try c.decode(Order.self, forKey: .order)
+            mode = try c.decode(BackpropMode.self, forKey: .mode)
+            maxTokens = try c.decode(Int.self, forKey: .maxTokens)
+            thetaPeakLearningRate = try c.decode(Double.self, forKey: .thetaPeakLearningRate)
+            thetaWarmup = try c.decode(Int.self, forKey: .thetaWarmup)
+            alphaLearningRate = try c.decode(Double.self, forKey: .alphaLearningRate)
+            alphaWeightDecay = try c.decode(Double.self, forKey: .alphaWeightDecay)
+            labelSmoothing = try c.decode(Double.self, forKey: .labelSmoothing)
+            clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+            hessianStep = try c.decode(Double.self, forKey: .hessianStep)
+            alphaEntropyWeight = try c.decodeIfPresent(Double.self, forKey: .alphaEntropyWeight) ?? 0
+            seed = try c.decode(UInt64.self, forKey: .seed)
+        }
+    }
+
+    /// H(softmax(alpha)) in nats and its gradient with respect to alpha:
+    /// dH/dalpha_j = -p_j (log p_j + H).
+    public static func entropy(ofSoftmax alpha: [Double]) -> (entropy: Double, gradient: [Double]) {
+        guard let top = alpha.max() else { return (0, []) }
+        let e = alpha.map { Foundation.exp($0 - top) }
+        let total = e.reduce(0, +)
+        let logP = e.map { Foundation.log($0 / total) }
+        let p = e.map { $0 / total }
+        let h = -zip(p, logP).reduce(0) { $0 + $1.0 * $1.1 }
+        return (h, zip(p, logP).map { -$0 * ($1 + h) })
     }
 
     public let model: ReversibleTransformer
@@ -127,7 +161,9 @@ public final class BilevelSearch {
             (validationLoss, alphaGradients) = unrolledAlphaGradient(train: train, validation: validation, key: key)
         }
         zero()
-        for (alpha, gradient) in zip(alphas, alphaGradients) { alpha.tensor.grad = gradient }
+        for (alpha, gradient) in zip(alphas, alphaGradients) {
+            alpha.tensor.grad = options.alphaEntropyWeight > 0 ? withEntropyTerm(gradient, alpha: alpha.tensor) : gradient
+        }
         alphaOptimizer.update(alphas)
         // Theta.
         zero()
@@ -143,6 +179,13 @@ public final class BilevelSearch {
     }
 
     func zero() { for p in model.parameters { p.tensor.grad = nil } }
+
+    /// `gradient` plus lambda * dH(softmax(alpha))/dalpha.
+    private func withEntropyTerm(_ gradient: Tensor, alpha: Tensor) -> Tensor {
+        let term = BilevelSearch.entropy(ofSoftmax: alpha.scalars).gradient
+        let sum = zip(gradient.scalars, term).map { $0 + options.alphaEntropyWeight * $1 }
+        return Tensor(shape: gradient.shape, scalars: sum, dtype: gradient.dtype, category: .gradient)
+    }
 
     /// DARTS' second-order alpha gradient:
     /// grad_alpha L_val(theta') - eta [grad_alpha L_train(theta+) - grad_alpha L_train(theta-)] / (2 eps),

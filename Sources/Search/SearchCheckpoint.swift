@@ -82,6 +82,7 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
         ranges.number("options.label_smoothing", o.labelSmoothing, 0..<1, "a rate in [0, 1)")
         ranges.number("options.clip_norm", o.clipNorm, 0...1e12, "a norm in [0, 1e12] (0: no clipping)")
         ranges.number("options.hessian_step", o.hessianStep, Double.leastNonzeroMagnitude...1e6, "a positive step")
+        ranges.number("options.alpha_entropy_weight", o.alphaEntropyWeight, 0...1000, "a weight in [0, 1000]")
         do { try ranges.check(path, what: "search checkpoint") } catch let error as CheckpointError { throw SearchError(error.description) }
         return checkpoint
     }

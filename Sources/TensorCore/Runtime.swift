@@ -86,11 +86,16 @@ public final class Runtime: @unchecked Sendable {
     }
 
     func notifyAllocated(_ event: AllocationEvent) {
-        for observer in observers { observer.allocated(event) }
+        observers.withUnsafeBufferPointer { list in
+            for index in list.indices { list[index].allocated(event) }
+        }
     }
 
     func notifyFreed(_ event: AllocationEvent) {
-        for observer in observers { observer.freed(event, phase: phase) }
+        let phase = phase
+        observers.withUnsafeBufferPointer { list in
+            for index in list.indices { list[index].freed(event, phase: phase) }
+        }
     }
 
     // MARK: - Scopes and categories
