@@ -42,7 +42,7 @@ public final class MemoryProfiler: AllocationObserver {
     /// Live bytes by category at the moment of the total peak: they add up to `peakTotal`
     /// (unlike `peak`, whose per-category maxima fall at different moments).
     public var atPeakTotal: [MemoryCategory: Int] { Dictionary(uniqueKeysWithValues: MemoryCategory.allCases.map { ($0, atPeakBySlot[$0.slot]) }) }
-    private var atPeakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
+    @exclusivity(unchecked) private var atPeakBySlot = [Int](repeating: 0, count: MemoryCategory.allCases.count)
     /// Index into `events` right after which the total peak was reached.
     private(set) var peakTotalEvent = -1
     /// The step phase in which the total peak was reached.
@@ -145,7 +145,8 @@ public final class MemoryProfiler: AllocationObserver {
             peakBySlot[slot] = max(peakBySlot[slot], liveBySlot[slot])
             if liveTotal > peakTotal {
                 peakTotal = liveTotal
-                atPeakBySlot = liveBySlot
+                // Element by element: sharing the array would make the next allocation copy it.
+                for index in liveBySlot.indices { atPeakBySlot[index] = liveBySlot[index] }
                 peakTotalEvent = events.count - 1
                 peakTotalPhase = phase
             }

@@ -58,10 +58,20 @@ public final class ReversibleTransformer {
         outputNormGain = .parameter(filled: 1, shape: [d], dtype: dtype)
         outputNormBias = .parameter(filled: 0, shape: [d], dtype: dtype)
         outputProjection = .parameter(xavier: [e, d], fanIn: d, fanOut: e, dtype: dtype, rng: &rng)
+        parameters = listParameters()
+        alphas = parameters.filter { $0.name.hasSuffix(".alpha") }
     }
 
     /// Every trainable tensor with a dotted name (`encoder.layer1.split2.conv5.conv.weight`).
-    public var parameters: [(name: String, tensor: Tensor)] {
+    /// Every named weight, listed once when the model is built (the tensors never change,
+    /// and a search step asks for the list several times: rebuilding its thousands of names
+    /// was a fifth of a dry-run search step).
+    public private(set) var parameters: [(name: String, tensor: Tensor)] = []
+
+    /// Architecture weights: one alpha per mixed node, named as in `parameters`.
+    public private(set) var alphas: [(name: String, tensor: Tensor)] = []
+
+    private func listParameters() -> [(name: String, tensor: Tensor)] {
         var all: [(name: String, tensor: Tensor)] = []
         all += sourceEmbedding.parameters.map { ("encoder.\($0.name)", $0.tensor) }
         for layer in encoder { all += layer.parameters.map { ("encoder.\(layer.name).\($0.name)", $0.tensor) } }
@@ -70,11 +80,6 @@ public final class ReversibleTransformer {
         all += [("decoder.output_norm.weight", outputNormGain), ("decoder.output_norm.bias", outputNormBias),
                 ("decoder.output_projection.weight", outputProjection)]
         return all
-    }
-
-    /// Architecture weights: one alpha per mixed node, named as in `parameters`.
-    public var alphas: [(name: String, tensor: Tensor)] {
-        parameters.filter { $0.name.hasSuffix(".alpha") }
     }
 
     /// The same architecture in `dtype` (with `dropout`, if given), from the same registry

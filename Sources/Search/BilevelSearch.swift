@@ -86,6 +86,7 @@ public final class BilevelSearch {
     public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options) throws {
         self.model = model
         self.options = options
+        weights = model.parameters.filter { !$0.name.hasSuffix(".alpha") }
         backprop = options.mode
         var rng = RandomState(seed: options.seed ^ 0xda75)
         let order = pairs.indices.shuffled(using: &rng)
@@ -97,7 +98,8 @@ public final class BilevelSearch {
         alphaOptimizer = Adam(learningRate: options.alphaLearningRate, beta1: 0.9, beta2: 0.98, weightDecay: options.alphaWeightDecay)
     }
 
-    public var weights: [(name: String, tensor: Tensor)] { model.parameters.filter { !$0.name.hasSuffix(".alpha") } }
+    /// Theta: every weight but the alphas (listed once).
+    public let weights: [(name: String, tensor: Tensor)]
     public var alphas: [(name: String, tensor: Tensor)] { model.alphas }
 
     /// The next pair of batches (one from each half), advancing the data position.

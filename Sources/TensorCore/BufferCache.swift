@@ -34,27 +34,14 @@ final class BufferCache: @unchecked Sendable {
         let first: Int
     }
 
-    /// A block lives in a slot of `blocks`, which a buffer holds: every allocation and free
-    /// is array indexing, not hashing (a dry run is little else, and a plan runs hundreds).
-    private struct Block {
-        /// Segment number << 40 | offset: the order best fit breaks ties in, independent of
-        /// slots and addresses.
-        var name: Int
-        var size: Int
-        /// Slots of the neighbours in the segment (-1: none).
-        var previous: Int
-        var next: Int
-        var free: Bool
-    }
-
     private let lock = NSLock()
     private static let offsetBits = 40
     /// Accesses are serialised by `lock`: the runtime's dynamic exclusivity checks would
     /// only repeat it (they cost ~10% of a dry run).
     @exclusivity(unchecked) private var segments: [Segment?] = []
-    @exclusivity(unchecked) private var blocks: [Block] = []
-    /// Slots of merged blocks, reused before `blocks` grows.
-    @exclusivity(unchecked) private var vacantSlots: [Int] = []
+    /// A block lives in a slot of `blocks`, which a buffer holds: every allocation and free
+    /// is indexing, not hashing (a dry run is little else, and a plan runs hundreds).
+    @exclusivity(unchecked) private var blocks = BlockTable()
     /// Free blocks of the small pool, by size.
     @exclusivity(unchecked) private var smallFree = SizeBuckets(largest: 2 << 20)
     /// Free blocks of the large pool (few), sorted by (size, name): best fit is a binary search.
@@ -77,6 +64,8 @@ final class BufferCache: @unchecked Sendable {
 
     deinit {
         if holdsMemory { for case let segment? in segments { segment.base.deallocate() } }
+        blocks.deallocate()
+        smallFree.deallocate()
     }
 
     /// The block size a request of `bytes` takes.
@@ -98,7 +87,7 @@ final class BufferCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let pool = BufferCache.pool(size)
         if pool == 0 {
-            guard let slot = smallFree.takeBestFit(size) else { return nil }
+            guard let slot = smallFree.takeBestFit(size, in: blocks) else { return nil }
             return place(size, at: slot, pool: pool)
         }
         let index = largeBound(size: size, name: 0)
@@ -133,7 +122,7 @@ final class BufferCache: @unchecked Sendable {
         let number = recycledNumbers.popLast() ?? segments.count
         if number == segments.count { segments.append(nil) }
         let pool = BufferCache.pool(size)
-        let slot = newSlot(Block(name: number << BufferCache.offsetBits, size: bytes, previous: -1, next: -1, free: true))
+        let slot = blocks.add(CacheBlock(name: number << BufferCache.offsetBits, size: bytes, previous: -1, next: -1, free: true))
         segments[number] = Segment(base: base, size: bytes, pool: pool, first: slot)
         reserved += bytes
         return place(size, at: slot, pool: pool)
@@ -181,22 +170,13 @@ final class BufferCache: @unchecked Sendable {
 
     // MARK: - Blocks (the lock held)
 
-    private func newSlot(_ block: Block) -> Int {
-        if let slot = vacantSlots.popLast() {
-            blocks[slot] = block
-            return slot
-        }
-        blocks.append(block)
-        return blocks.count - 1
-    }
-
     /// Merges the block in `slot` into its free predecessor `into`, vacating `slot`.
     private func absorb(_ slot: Int, into survivor: Int) {
         let next = blocks[slot].next
         blocks[survivor].size += blocks[slot].size
         blocks[survivor].next = next
         if next >= 0 { blocks[next].previous = survivor }
-        vacantSlots.append(slot)
+        blocks.vacate(slot)
     }
 
     /// Marks the free block in `slot` used for `size` bytes, splitting off the rest as a free
@@ -206,7 +186,7 @@ final class BufferCache: @unchecked Sendable {
         let remainder = blocks[slot].size - size
         if reuses && (pool == 0 ? remainder >= 512 : remainder > 1 << 20) {
             let next = blocks[slot].next
-            let rest = newSlot(Block(name: blocks[slot].name + size, size: remainder, previous: slot, next: next, free: true))
+            let rest = blocks.add(CacheBlock(name: blocks[slot].name + size, size: remainder, previous: slot, next: next, free: true))
             if next >= 0 { blocks[next].previous = rest }
             blocks[slot].next = rest
             blocks[slot].size = size
@@ -228,7 +208,7 @@ final class BufferCache: @unchecked Sendable {
     private func release(_ number: Int) {
         guard let segment = segments[number] else { return }
         if blocks[segment.first].free { removeFree(segment.pool, segment.first) }
-        vacantSlots.append(segment.first)
+        blocks.vacate(segment.first)
         segments[number] = nil
         recycledNumbers.append(number)
         if holdsMemory { segment.base.deallocate() }
@@ -247,7 +227,7 @@ final class BufferCache: @unchecked Sendable {
     private func insertFree(_ pool: Int, _ slot: Int) {
         let block = blocks[slot]
         if pool == 0 {
-            smallFree.insert(size: block.size, name: block.name, slot: slot)
+            smallFree.insert(slot, in: blocks)
         } else {
             largeFree.insert((block.size, block.name, slot), at: largeBound(size: block.size, name: block.name))
         }
@@ -256,7 +236,7 @@ final class BufferCache: @unchecked Sendable {
     private func removeFree(_ pool: Int, _ slot: Int) {
         let block = blocks[slot]
         if pool == 0 {
-            smallFree.remove(size: block.size, name: block.name, slot: slot)
+            smallFree.remove(slot, in: blocks)
             return
         }
         let index = largeBound(size: block.size, name: block.name)

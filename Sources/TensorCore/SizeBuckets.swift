@@ -1,62 +1,77 @@
 /// The free blocks of the cache's small pool, by size: one list per 512-byte multiple,
-/// sorted by name, and a bitmap of the sizes that have any. Best fit (the smallest size,
-/// then the smallest name) is a scan of a few bitmap words, where a binary search of one
-/// sorted list of thousands of free blocks took 7% of a dry run.
+/// linked through the blocks themselves and kept in name order, and a bitmap of the sizes
+/// that have any. Best fit (the smallest size, then the smallest name) is a scan of a few
+/// bitmap words and the head of a list; a free block leaves its list in constant time.
+/// The storage is allocated once and freed by `deallocate`.
 struct SizeBuckets {
-    private var lists: [[(name: Int, slot: Int)]]
-    private var occupied: [UInt64]
+    private let count: Int
+    /// The first slot of each size's list (-1: empty).
+    private let heads: UnsafeMutablePointer<Int>
+    private let occupied: UnsafeMutablePointer<UInt64>
+    private let words: Int
 
     /// Buckets for block sizes up to `largest` bytes (a multiple of 512).
     init(largest: Int) {
-        let count = largest / 512 + 1
-        lists = Array(repeating: [], count: count)
-        occupied = Array(repeating: 0, count: (count + 63) / 64)
+        count = largest / 512 + 1
+        heads = .allocate(capacity: count)
+        heads.initialize(repeating: -1, count: count)
+        words = (count + 63) / 64
+        occupied = .allocate(capacity: words)
+        occupied.initialize(repeating: 0, count: words)
     }
 
-    mutating func insert(size: Int, name: Int, slot: Int) {
-        let bucket = size / 512
-        lists[bucket].insert((name, slot), at: position(of: name, in: bucket))
+    func deallocate() {
+        heads.deallocate()
+        occupied.deallocate()
+    }
+
+    /// Adds free block `slot` to its size's list, in name order.
+    func insert(_ slot: Int, in blocks: BlockTable) {
+        let bucket = blocks[slot].size / 512
+        let name = blocks[slot].name
+        var previous = -1
+        var next = heads[bucket]
+        while next >= 0, blocks[next].name < name {
+            previous = next
+            next = blocks[next].freeNext
+        }
+        blocks[slot].freePrevious = previous
+        blocks[slot].freeNext = next
+        if next >= 0 { blocks[next].freePrevious = slot }
+        if previous >= 0 { blocks[previous].freeNext = slot } else { heads[bucket] = slot }
         occupied[bucket >> 6] |= 1 << UInt64(bucket & 63)
     }
 
-    /// Removes the block `slot` of `size` and `name`, if it is in the buckets.
-    mutating func remove(size: Int, name: Int, slot: Int) {
-        let bucket = size / 512
-        let index = position(of: name, in: bucket)
-        guard index < lists[bucket].count, lists[bucket][index].slot == slot else { return }
-        take(at: index, from: bucket)
+    /// Takes free block `slot` out of its size's list, if it is in one.
+    func remove(_ slot: Int, in blocks: BlockTable) {
+        let bucket = blocks[slot].size / 512
+        let (previous, next) = (blocks[slot].freePrevious, blocks[slot].freeNext)
+        guard previous >= 0 || heads[bucket] == slot else { return }
+        if next >= 0 { blocks[next].freePrevious = previous }
+        if previous >= 0 {
+            blocks[previous].freeNext = next
+        } else {
+            heads[bucket] = next
+            if next < 0 { occupied[bucket >> 6] &= ~(1 << UInt64(bucket & 63)) }
+        }
+        blocks[slot].freePrevious = -1
+        blocks[slot].freeNext = -1
     }
 
     /// Removes and returns the smallest block of at least `size` bytes (ties: the smallest name).
-    mutating func takeBestFit(_ size: Int) -> Int? {
+    func takeBestFit(_ size: Int, in blocks: BlockTable) -> Int? {
         var bucket = size / 512
-        guard bucket < lists.count else { return nil }
+        guard bucket < count else { return nil }
         var word = bucket >> 6
         var bits = occupied[word] & (~0 << UInt64(bucket & 63))
         while bits == 0 {
             word += 1
-            guard word < occupied.count else { return nil }
+            guard word < words else { return nil }
             bits = occupied[word]
         }
         bucket = word << 6 | bits.trailingZeroBitCount
-        return take(at: 0, from: bucket)
-    }
-
-    @discardableResult
-    private mutating func take(at index: Int, from bucket: Int) -> Int {
-        let slot = lists[bucket].remove(at: index).slot
-        if lists[bucket].isEmpty { occupied[bucket >> 6] &= ~(1 << UInt64(bucket & 63)) }
+        let slot = heads[bucket]
+        remove(slot, in: blocks)
         return slot
-    }
-
-    private func position(of name: Int, in bucket: Int) -> Int {
-        lists[bucket].withUnsafeBufferPointer { list in
-            var (low, high) = (0, list.count)
-            while low < high {
-                let mid = (low + high) / 2
-                if list[mid].name < name { low = mid + 1 } else { high = mid }
-            }
-            return low
-        }
     }
 }
