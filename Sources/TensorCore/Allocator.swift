@@ -75,7 +75,13 @@ public final class Buffer: @unchecked Sendable {
         let cache = runtime.activeCache
         self.cache = .passRetained(cache)
         holdsValues = cache.holdsMemory
-        (raw, block) = runtime.takeBlock(bytes, from: cache, for: event)
+        // The event is passed on (copied) only when a segment must be reserved.
+        let size = cache.blockSize(bytes)
+        if let found = cache.reuse(size) {
+            (raw, block) = found
+        } else {
+            (raw, block) = runtime.reserveBlock(size, from: cache, for: event)
+        }
     }
 
     deinit {

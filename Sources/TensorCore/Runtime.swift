@@ -31,7 +31,7 @@ public final class Runtime: @unchecked Sendable {
     /// The category new tensors get unless the call names one.
     @exclusivity(unchecked) public private(set) var category = MemoryCategory.activation
     /// Capture a libunwind call stack with every observed allocation (costly; off by default).
-    public var captureStacks = false
+    @exclusivity(unchecked) public var captureStacks = false
     /// The tape operations are recorded on; nil when not recording (inference, backward).
     @exclusivity(unchecked) public internal(set) var tape: Tape?
     /// The caching allocator tensors take their memory from (`BufferCache`).
@@ -155,12 +155,10 @@ public final class Runtime: @unchecked Sendable {
         for size in cache.empty() { notifyReleased(size, from: cache) }
     }
 
-    /// A block for a tensor of `bytes` from `cache`: the best-fitting free one, or one from a
-    /// new segment reserved after the cache has trimmed its free segments. Returns the
-    /// memory and the block's slot in the cache.
-    func takeBlock(_ bytes: Int, from cache: BufferCache, for event: AllocationEvent?) -> (UnsafeMutableRawPointer, Int) {
-        let size = cache.blockSize(bytes)
-        if let found = cache.reuse(size) { return found }
+    /// A block of `size` (a block size) from a new segment of `cache`, reserved after the
+    /// cache has trimmed its free segments, when no free block holds it (`BufferCache.reuse`
+    /// failed). Returns the memory and the block's slot in the cache.
+    func reserveBlock(_ size: Int, from cache: BufferCache, for event: AllocationEvent?) -> (UnsafeMutableRawPointer, Int) {
         let segment = cache.segmentSize(size)
         for released in cache.trim(before: segment) { notifyReleased(released, from: cache) }
         if let event, isObserved { for observer in observers { observer.reserving(segment, reservedBytes: cache.reservedBytes, for: event) } }
