@@ -36,8 +36,8 @@ final class BufferCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private static let offsetBits = 40
-    /// Accesses are serialised by `lock`: the runtime's dynamic exclusivity checks would
-    /// only repeat it (they cost ~10% of a dry run).
+    /// Accesses are serialised by `lock`: Swift's dynamic exclusivity checks would only
+    /// repeat it (they cost ~10% of a dry run).
     @exclusivity(unchecked) private var segments: [Segment?] = []
     /// A block lives in a slot of `blocks`, which a buffer holds: every allocation and free
     /// is indexing, not hashing (a dry run is little else, and a plan runs hundreds).
@@ -103,13 +103,14 @@ final class BufferCache: @unchecked Sendable {
         let limit = max(highWater, usedBytes + size)
         guard reserved + size > limit else { return [] }
         var released: [Int] = []
-        let candidates = segments.indices.filter { isWhollyFree($0) }.sorted {
-            let (a, b) = (segments[$0]!.size, segments[$1]!.size)
-            return a != b ? a > b : $0 < $1
+        var candidates: [(number: Int, size: Int)] = []
+        for number in segments.indices where isWhollyFree(number) {
+            if let segment = segments[number] { candidates.append((number, segment.size)) }
         }
-        for number in candidates where reserved + size > limit {
-            released.append(segments[number]!.size)
-            release(number)
+        candidates.sort { $0.size != $1.size ? $0.size > $1.size : $0.number < $1.number }
+        for candidate in candidates where reserved + size > limit {
+            release(candidate.number)
+            released.append(candidate.size)
         }
         return released
     }
@@ -161,8 +162,7 @@ final class BufferCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         var released: [Int] = []
         for number in segments.indices where isWhollyFree(number) {
-            released.append(segments[number]!.size)
-            release(number)
+            if let size = release(number) { released.append(size) }
         }
         highWater = usedBytes
         return released
@@ -205,14 +205,17 @@ final class BufferCache: @unchecked Sendable {
         return first.free && first.size == segment.size
     }
 
-    private func release(_ number: Int) {
-        guard let segment = segments[number] else { return }
+    /// Returns segment `number` to the system; its size (nil: no such segment).
+    @discardableResult
+    private func release(_ number: Int) -> Int? {
+        guard let segment = segments[number] else { return nil }
         if blocks[segment.first].free { removeFree(segment.pool, segment.first) }
         blocks.vacate(segment.first)
         segments[number] = nil
         recycledNumbers.append(number)
         if holdsMemory { segment.base.deallocate() }
         reserved -= segment.size
+        return segment.size
     }
 
     private func largeBound(size: Int, name: Int) -> Int {
