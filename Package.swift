@@ -34,6 +34,12 @@ let package = Package(
             name: "CUnwind",
             linkerSettings: [.linkedLibrary("unwind")]
         ),
+        // Open MPI's C interface (found through pkg-config, `ompi-c`): data-parallel runs.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         // zlib, for gzip-compressed corpora.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's heap statistics: the profiler's independent cross-check.
@@ -83,6 +89,11 @@ let package = Package(
             name: "InstrumentedRun",
             dependencies: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles"]
         ),
+        // The MPI communicator behind `mpirun -np N revsearch search|train`.
+        .target(
+            name: "DataParallel",
+            dependencies: ["Translation", "CMPI"]
+        ),
         // What `revsearch bench` measures (package API: the CLI's, not a user's).
         .target(
             name: "Benchmarks",
@@ -96,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "revsearch",
             dependencies: [
-                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "Probing", "Benchmarks",
+                "TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun", "Probing", "Benchmarks", "DataParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -65,6 +65,9 @@ public struct SearchRun {
         public var resume = false
         /// Deliberate faults in the super-network, to watch `verifyEvery` catch them.
         package var faults: InjectedFaults = []
+        /// The processes the search spans (`mpirun -np N`): each computes its share of every
+        /// batch and verifies its own share; rank 0 alone writes the run's files.
+        public var communicator: Communicator = SingleProcess()
 
         /// Settings with the defaults of `revsearch search`.
         public init(data: String, source: String, target: String, out: String) {
@@ -100,6 +103,8 @@ public struct SearchRun {
         /// With the profiler, no budget and a mode other than full: step 1's theta batch in
         /// full storage and in the search's mode (also in RUN/memory-reference.json).
         public var memoryReference: MemoryReference?
+        /// How the steps' time split into computing and summing gradients over processes.
+        public var communication: Communication?
     }
 
     /// A verification and the step it ran at.
@@ -127,17 +132,21 @@ public struct SearchRun {
     public func run(observer: RunObserver? = nil) throws -> Outcome {
         let start = Date()
         let s = settings
-        let directory = try RunDirectory(s.out, kind: "search", checkpointName: SearchRun.checkpointName, resume: s.resume)
+        let communicator = s.communicator
+        let directory = try RunDirectory.forRank(s.out, kind: "search", checkpointName: SearchRun.checkpointName, resume: s.resume, communicator)
         let checkpoint = s.resume ? try SearchCheckpoint.load(paths.checkpoint) : nil
         // The directory's lock is held until the run has written its last file, whichever way it ends.
         defer { withExtendedLifetime(directory) {} }
-        directory.sweep(keeping: checkpoint?.weights)
+        directory?.sweep(keeping: checkpoint?.weights)
         let corpus = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
         let corpusFingerprint = CorpusFingerprint.pairs(corpus)
         if let recorded = checkpoint?.corpusSHA256, recorded != corpusFingerprint {
             throw InputError("\(s.data): not the corpus this search was started on (the pairs' SHA-256 differs from the one \(paths.checkpoint) records)")
         }
-        let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        // Rank 0 learns or copies the vocabulary; the others read what it wrote.
+        let vocabulary = try communicator.rankZeroFirst {
+            try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        }
         let pairs = try RunVocabulary.pairs(corpus, vocabulary, place: "\(s.data)/train.{\(s.source),\(s.target)}", minimum: 2,
                                             purpose: "a search (one pair for theta's half, one for alpha's)")
 
@@ -170,17 +179,17 @@ public struct SearchRun {
         do { model = try ReversibleTransformer(config, registry: s.registry, faults: s.faults) } catch {
             throw s.resume ? InputError("\(paths.checkpoint): \(error)") : error
         }
-        let search = try BilevelSearch(model: model, pairs: pairs, options: options)
+        let search = try BilevelSearch(model: model, pairs: pairs, options: options, communicator: communicator)
         if let checkpoint { try checkpoint.restore(into: search, directory: s.out) }
         let firstStep = search.stepCount
         let nodes = SearchRun.nodes(of: model)
         let kept = s.resume ? firstStep : nil
-        let logs = try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept)
+        let logs = communicator.writesFiles ? try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept) : nil
         let initialAlphas = search.alphas.map(\.tensor.scalars)
-        if firstStep == 0 { try logs.alphas(step: 0, nodes: nodes) }
+        if firstStep == 0 { try logs?.alphas(step: 0, nodes: nodes) }
         // The last step a node's chosen op changed: what `settleSteps` counts from.
         var chosen = NodeSettling.of(model).map(\.chosen)
-        if firstStep == 0 { try logs.settling(step: 0, nodes: NodeSettling.of(model)) }
+        if firstStep == 0 { try logs?.settling(step: 0, nodes: NodeSettling.of(model)) }
         var lastChange = s.resume ? SearchLogs.choices(paths).lastChange : 0
         let parameters = search.weights.map(\.tensor.count).reduce(0, +)
         observer?.observe(.started(summary: "OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
@@ -189,12 +198,14 @@ public struct SearchRun {
 
         var outcome = Outcome(steps: 0, genotype: Genotype.derive(from: model), firstLoss: .nan, lastLoss: .nan, verifications: [],
                               peakActivationBytes: [], alphaMovement: 0, report: paths.report)
+        var stepSeconds = 0.0
         while search.stepCount < s.maxSteps {
             if s.maxMinutes > 0 && Date().timeIntervalSince(start) >= s.maxMinutes * 60 { break }
             profiler?.resetPeaks()
             let stepStart = Date()
             let result = search.step()
             let seconds = Date().timeIntervalSince(stepStart)
+            stepSeconds += seconds
             let step = search.stepCount
             let finiteWeights = allFinite(search.model.parameters.map(\.tensor))
             guard result.trainLoss.isFinite, result.validationLoss.isFinite, finiteWeights else {
@@ -207,35 +218,41 @@ public struct SearchRun {
             var peakActivation: Int?
             if let profiler {
                 let run = profiler.run(mode: search.backprop.description, depth: config.encoderLayers)
-                try logs.memory(step: step, run: run)
+                try logs?.memory(step: step, run: run)
                 outcome.peakActivationBytes.append(run.peakActivationBytes)
                 peakActivation = run.peakActivationBytes
                 // Full storage could not fit a budget the search's mode fits: no reference under one.
-                if step == 1, s.memoryBudget == nil, search.backprop != .full, let last = search.lastTrainBatch {
+                if step == 1, communicator.writesFiles, s.memoryBudget == nil, search.backprop != .full, let last = search.lastTrainBatch {
                     let reference = MemoryReference.measure(model, batch: last.batch, dropoutKey: last.dropoutKey, mode: search.backprop)
                     try AtomicFile.writeJSON(reference, to: paths.memoryReference)
                     outcome.memoryReference = reference
                 }
             }
-            try logs.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
+            try logs?.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                             seconds: Date().timeIntervalSince(start))
-            try logs.alphas(step: step, nodes: nodes)
+            try logs?.alphas(step: step, nodes: nodes)
             let settling = NodeSettling.of(model)
-            try logs.settling(step: step, nodes: settling)
+            try logs?.settling(step: step, nodes: settling)
             if settling.map(\.chosen) != chosen { lastChange = step }
             chosen = settling.map(\.chosen)
             let smallestMargin = settling.map(\.margin).min() ?? 1
-            if s.verifyEvery > 0 && step % s.verifyEvery == 0, let last = search.lastTrainBatch {
-                let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
-                let report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
+            if s.verifyEvery > 0 && step % s.verifyEvery == 0 {
+                // Every process verifies its own share of the batch (one without rows, nothing).
+                var report: VerificationReport?
+                if let last = search.lastTrainBatch {
+                    let checked: BackpropMode = search.backprop == .full ? .reconstruction : search.backprop
+                    report = try Verification.compare(model, batch: last.batch, batchName: "step \(step)", mode: checked,
                                                       dropoutKey: last.dropoutKey, float64Reference: true, invariances: true)
-                try logs.verification(step: step, report: report)
-                outcome.verifications.append(VerificationRow(step: step, report: report))
-                observer?.observe(.verified(step: step, report: report))
-                if !report.passed {
-                    try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
-                    throw CheckFailed("verification failed at step \(step): \(report.worstFailure); the run stopped "
-                                     + "(checkpoint at step \(step), logs and report in \(s.out))")
+                }
+                if let report {
+                    try logs?.verification(step: step, report: report)
+                    outcome.verifications.append(VerificationRow(step: step, report: report))
+                    observer?.observe(.verified(step: step, report: report))
+                }
+                let failed = communicator.gather([report?.passed == false ? 1 : 0]).enumerated().filter { $0.element[0] > 0 }.map(\.offset)
+                if !failed.isEmpty {
+                    try stopAfterFailedVerification(search, report: report, failedRanks: failed, step: step, outcome: &outcome, firstStep: firstStep,
+                                                    initialAlphas: initialAlphas, corpus: corpusFingerprint)
                 }
             }
             if step % s.checkpointEvery == 0 { try save(search, corpus: corpusFingerprint) }
@@ -254,12 +271,32 @@ public struct SearchRun {
             }
         }
         if let budget { outcome.budgetPeak = (budget.peakBytes, budget.budget) }
+        outcome.communication = Communication(search.reduction, stepSeconds: stepSeconds)
         try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpusFingerprint)
         return outcome
     }
 
     /// Checkpoint, genotype and report: what every ending (limit reached, verification
     /// failure) leaves in RUN.
+    /// Ends the run after a failed verification: rank 0 commits the checkpoint, the logs and
+    /// the report, then each failing process reports its failure (which ends the job); the
+    /// others wait for that end.
+    func stopAfterFailedVerification(_ search: BilevelSearch, report: VerificationReport?, failedRanks: [Int], step: Int, outcome: inout Outcome,
+                                     firstStep: Int, initialAlphas: [[Double]], corpus: String) throws -> Never {
+        let communicator = settings.communicator
+        try finish(search, outcome: &outcome, firstStep: firstStep, initialAlphas: initialAlphas, corpus: corpus)
+        communicator.barrier()
+        let place = communicator.size > 1 ? " on rank \(communicator.rank) of \(communicator.size)" : ""
+        if let report, !report.passed {
+            throw CheckFailed("verification failed at step \(step)\(place): \(report.worstFailure); the run stopped "
+                              + "(checkpoint at step \(step), logs and report in \(settings.out))")
+        }
+        // A failing process ends the job when it reports; until then this one has nothing to do.
+        communicator.barrier()
+        throw CheckFailed("verification failed at step \(step) on rank\(failedRanks.count > 1 ? "s" : "") "
+                          + "\(failedRanks.map(String.init).joined(separator: ", ")) of \(communicator.size)")
+    }
+
     func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]], corpus: String) throws {
         try save(search, corpus: corpus)
         let genotype = Genotype.derive(from: search.model)
@@ -267,18 +304,20 @@ public struct SearchRun {
         guard wrong.isEmpty else {
             throw CheckFailed("the derived genotype disagrees with the alphas at \(wrong.count) nodes: \(wrong.joined(separator: "; "))")
         }
-        try genotype.save(to: paths.genotype)
+        if settings.communicator.writesFiles { try genotype.save(to: paths.genotype) }
         outcome.genotype = genotype
         outcome.settling = NodeSettling.of(search.model)
         outcome.steps = search.stepCount - firstStep
         outcome.alphaMovement = zip(initialAlphas, search.alphas.map(\.tensor.scalars))
             .flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
+        guard settings.communicator.writesFiles else { return }
         try SearchReport(paths: paths, genotype: genotype, settings: settings, model: search.model.config, options: search.options).write()
     }
 
     /// After a divergence: the last good checkpoint restored into `search`, its genotype and
     /// the report (whose logs run up to the diverged step) written; says where they are.
     func reportLastGoodStep(_ search: BilevelSearch) throws -> String {
+        guard settings.communicator.writesFiles else { return "Rank 0 reports the last good checkpoint." }
         guard let record = try? SearchCheckpoint.load(paths.checkpoint) else { return "No checkpoint was written before it." }
         try record.restore(into: search, directory: settings.out)
         let genotype = Genotype.derive(from: search.model)
@@ -288,7 +327,9 @@ public struct SearchRun {
     }
 
     /// Commits a checkpoint recording the corpus's fingerprint.
+    /// Commits a checkpoint (rank 0 alone).
     func save(_ search: BilevelSearch, corpus: String) throws {
+        guard settings.communicator.writesFiles else { return }
         var checkpoint = SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)
         checkpoint.corpusSHA256 = corpus
         try checkpoint.save(search, directory: settings.out, name: SearchRun.checkpointName)

@@ -67,6 +67,9 @@ public struct TrainingRun {
         public var profileEvery = 100
         /// Where a genotype's ops come from: the standard ones plus any a user registers.
         public var registry = OpRegistry.standard
+        /// The processes the training spans (`mpirun -np N`): each computes its share of every
+        /// batch; rank 0 alone writes the run's files.
+        public var communicator: Communicator = SingleProcess()
 
         /// Settings with the defaults of `revsearch train`.
         public init(data: String, source: String, target: String, out: String) {
@@ -86,6 +89,8 @@ public struct TrainingRun {
         public let checkpoint: String
         /// The sampled steps' memory profiles (with `profile`).
         public let profiled: [ProfileRun]
+        /// How the steps' time split into computing and summing gradients over processes.
+        public let communication: Communication
     }
 
     /// What this run trains.
@@ -105,13 +110,17 @@ public struct TrainingRun {
         let start = Date()
         // A bad genotype fails before the corpus is read and the vocabulary learned.
         let derived = s.resume ? nil : try s.genotype.map { try DerivedModel.load($0, heads: s.heads ?? 4, registry: s.registry) }
-        let directory = try RunDirectory(s.out, kind: "training", checkpointName: "checkpoint", resume: s.resume)
+        let communicator = s.communicator
+        let directory = try RunDirectory.forRank(s.out, kind: "training", checkpointName: "checkpoint", resume: s.resume, communicator)
         // The directory's lock is held until the run has written its last file, whichever way it ends.
         defer { withExtendedLifetime(directory) {} }
         let train = try CorpusReader.load(directory: s.data, split: "train", source: s.source, target: s.target)
         let valid = try CorpusReader.load(directory: s.data, split: "val", source: s.source, target: s.target)
         let corpus = CorpusFingerprint.pairs(train)
-        let vocabulary = try RunVocabulary.loadOrLearn(run: s.out, corpus: train, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        // Rank 0 learns or copies the vocabulary; the others read what it wrote.
+        let vocabulary = try communicator.rankZeroFirst {
+            try RunVocabulary.loadOrLearn(run: s.out, corpus: train, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+        }
         var options = TrainingOptions()
         options.maxTokens = s.maxTokens ?? 4096
         options.peakLearningRate = s.learningRate ?? 1e-3
@@ -132,7 +141,7 @@ public struct TrainingRun {
         options.maxMinutes = s.maxMinutes
         options.validateEvery = s.validateEvery
         options.checkpointEvery = s.checkpointEvery
-        directory.sweep(keeping: checkpoint?.weights)
+        directory?.sweep(keeping: checkpoint?.weights)
         let architecture = try self.architecture(vocabulary: vocabulary.count, genotype: derived, resuming: checkpoint)
         let model: any TranslationModel
         // Only a hand-edited checkpoint can hold an unbuildable config: fresh ones are validated above.
@@ -140,16 +149,18 @@ public struct TrainingRun {
         let trainer = Trainer(model: model,
                               training: try RunVocabulary.pairs(train, vocabulary, place: "\(s.data)/train.{\(s.source),\(s.target)}", minimum: 1, purpose: "training"),
                               validation: try RunVocabulary.pairs(valid, vocabulary, place: "\(s.data)/val.{\(s.source),\(s.target)}", minimum: 1, purpose: "validation"),
-                              options: options)
+                              options: options, communicator: communicator)
         if let checkpoint { try trainer.resume(from: checkpoint, directory: s.out) }
         let parameterCount = trainer.model.parameters.map(\.tensor.count).reduce(0, +)
         observer?.observe(.started(summary: "OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(train.count) training pairs, "
                                    + "vocabulary \(vocabulary.count); \(architecture), \(parameterCount) parameters",
                                    resumedAtStep: s.resume ? trainer.step : nil))
         // A resumed run drops the rows logged after its checkpoint: they are computed again.
-        let log = try CSVLog("\(s.out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds",
-                             keepingStepsThrough: s.resume ? trainer.step : nil)
+        let log = communicator.writesFiles
+            ? try CSVLog("\(s.out)/train.csv", header: "step,epoch,loss,learning_rate,tokens_per_second,validation_loss,seconds",
+                         keepingStepsThrough: s.resume ? trainer.step : nil) : nil
         var profiled: [ProfileRun] = []
+        var stepSeconds = 0.0
         let firstStep = trainer.step
         let deadline = options.maxMinutes > 0 ? start.addingTimeInterval(options.maxMinutes * 60) : nil
         while trainer.step < options.maxSteps {
@@ -159,6 +170,7 @@ public struct TrainingRun {
             let stepStart = Date()
             let (loss, tokens) = trainer.trainStep()
             let seconds = Date().timeIntervalSince(stepStart)
+            stepSeconds += seconds
             guard loss.isFinite, allFinite(trainer.model.parameters.map(\.tensor)) else {
                 let last = (try? Checkpoint.load(checkpointPath)).map { "The last good checkpoint is at step \($0.step) (\(checkpointPath))." }
                     ?? "No checkpoint was written before it."
@@ -177,7 +189,7 @@ public struct TrainingRun {
                 if v.complete, let value = v.value { validation = String(format: "%.4f", value) }
                 observer?.observe(.validated(step: trainer.step, loss: v))
             }
-            try log.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
+            try log?.append([String(trainer.step), String(trainer.epoch), String(loss), String(trainer.optimizer.learningRate), String(Int(rate)),
                             validation, String(Int(Date().timeIntervalSince(start)))])
             if trainer.step % options.checkpointEvery == 0 { try save(trainer, corpus: corpus) }
             let elapsed = Date().timeIntervalSince(start)
@@ -189,9 +201,9 @@ public struct TrainingRun {
         }
         try save(trainer, corpus: corpus)
         let validation = trainer.validationLoss(deadline: deadline)
-        if let directory = s.profile { try writeProfile(profiled, to: directory) }
+        if let directory = s.profile, communicator.writesFiles { try writeProfile(profiled, to: directory) }
         return Outcome(steps: trainer.step, seconds: Date().timeIntervalSince(start), validation: validation, checkpoint: checkpointPath,
-                       profiled: profiled)
+                       profiled: profiled, communication: Communication(trainer.reduction, stepSeconds: stepSeconds))
     }
 
     /// The model to train: the checkpoint's when resuming (with `backprop`, if given, in
@@ -239,8 +251,9 @@ public struct TrainingRun {
         try ResumeOptions.refuseDifferences(given, checkpoint: checkpointPath, kind: "training")
     }
 
-    /// Commits a checkpoint recording the training corpus's fingerprint.
+    /// Commits a checkpoint recording the training corpus's fingerprint (rank 0 alone).
     func save(_ trainer: Trainer, corpus: String) throws {
+        guard settings.communicator.writesFiles else { return }
         var checkpoint = trainer.checkpoint(vocabulary: "vocab.json", name: "checkpoint")
         checkpoint.corpusSHA256 = corpus
         try checkpoint.save(directory: settings.out, name: "checkpoint", parameters: trainer.model.parameters, optimizer: trainer.optimizer)

@@ -206,9 +206,16 @@ public final class ReversibleTransformer {
 
     /// Forward and backward of one batch: returns the loss, leaves gradients in every
     /// parameter's `grad` (accumulating onto what is there). `dropoutKey` fixes every
-    /// dropout mask of the step, so two modes given the same key see the same masks.
+    /// dropout mask of the step, so two modes given the same key see the same masks (those of
+    /// the batch's rows in the global batch when it is a process's share of one).
     @discardableResult
     public func trainingStep(_ batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64, labelSmoothing: Double = 0.1) -> Double {
+        Runtime.current.withBatchRows(first: batch.firstRow, count: batch.batchSize) {
+            wholeTrainingStep(batch, mode: mode, dropoutKey: dropoutKey, labelSmoothing: labelSmoothing)
+        }
+    }
+
+    private func wholeTrainingStep(_ batch: Seq2SeqBatch, mode: BackpropMode, dropoutKey: UInt64, labelSmoothing: Double) -> Double {
         let bc = batchContext(batch, dropoutKey: dropoutKey, training: true)
         switch mode {
         case .full:
@@ -291,11 +298,11 @@ public final class ReversibleTransformer {
 
     /// The loss of a batch without gradients (evaluation; finite differences).
     public func evaluateLoss(_ batch: Seq2SeqBatch, dropoutKey: UInt64, training: Bool, labelSmoothing: Double = 0.1) -> Double {
-        Runtime.current.withTape(nil) {
+        Runtime.current.withTape(nil) { Runtime.current.withBatchRows(first: batch.firstRow, count: batch.batchSize) {
             let bc = batchContext(batch, dropoutKey: dropoutKey, training: training)
             let top = forwardStacks(batch, bc).decoded.output
             return withScope("decoder") { loss(top, batch, labelSmoothing: labelSmoothing) }.scalarValue
-        }
+        } }
     }
 
     /// Decoder logits [B, T, V] of a batch, without gradients (causality checks, translation).

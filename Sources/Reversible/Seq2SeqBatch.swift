@@ -15,13 +15,20 @@ public struct Seq2SeqBatch: Sendable {
     public let sourceLengths: [Int]
     public let targetLengths: [Int]
     public let padID: Int32
+    /// The row of a larger batch this batch's first row is (0 for a whole batch): a process of
+    /// a data-parallel run holds rows `firstRow ..< firstRow + batchSize` of the global batch,
+    /// padded to the global batch's lengths, and draws those rows' dropout masks.
+    public let firstRow: Int
 
-    public init(source: [[Int32]], targetInput: [[Int32]], targetOutput: [[Int32]], padID: Int32) {
+    /// Rows padded to their longest, or to `padding` (a global batch's lengths) when given.
+    public init(source: [[Int32]], targetInput: [[Int32]], targetOutput: [[Int32]], padID: Int32,
+                padding: (source: Int, target: Int)? = nil, firstRow: Int = 0) {
         precondition(!source.isEmpty && source.count == targetInput.count && source.count == targetOutput.count,
                      "a batch needs the same positive number of sources and targets")
         batchSize = source.count
-        sourceLength = source.map(\.count).max()!
-        targetLength = targetInput.map(\.count).max()!
+        sourceLength = max(source.map(\.count).max()!, padding?.source ?? 0)
+        targetLength = max(targetInput.map(\.count).max()!, padding?.target ?? 0)
+        self.firstRow = firstRow
         func pad(_ rows: [[Int32]], _ length: Int) -> [Int32] {
             rows.flatMap { $0 + Array(repeating: padID, count: length - $0.count) }
         }

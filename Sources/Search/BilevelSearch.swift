@@ -81,11 +81,16 @@ public final class BilevelSearch {
     public private(set) var batchIndex = 0
     private var trainBatches: [[Int]] = []
     private var validationBatches: [[Int]] = []
+    /// Sums the gradients of the processes a data-parallel search spans (nothing on one).
+    public let reduction: GradientReduction
 
-    /// Splits `pairs` into two disjoint halves by a seeded shuffle: theta's and alpha's.
-    public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options) throws {
+    /// Splits `pairs` into two disjoint halves by a seeded shuffle: theta's and alpha's. On
+    /// `communicator`'s processes, each computes its share of every batch (the batches do
+    /// not depend on how many processes there are).
+    public init(model: ReversibleTransformer, pairs: [TokenizedPair], options: Options, communicator: Communicator = SingleProcess()) throws {
         self.model = model
         self.options = options
+        reduction = GradientReduction(communicator)
         weights = model.parameters.filter { !$0.name.hasSuffix(".alpha") }
         backprop = options.mode
         var rng = RandomState(seed: options.seed ^ 0xda75)
@@ -102,8 +107,8 @@ public final class BilevelSearch {
     public let weights: [(name: String, tensor: Tensor)]
     public var alphas: [(name: String, tensor: Tensor)] { model.alphas }
 
-    /// The next pair of batches (one from each half), advancing the data position.
-    func nextBatches() -> (train: Seq2SeqBatch, validation: Seq2SeqBatch) {
+    /// This process's shares of the next pair of batches (one from each half), advancing the data position.
+    func nextBatches() -> (train: BatchShare, validation: BatchShare) {
         if trainBatches.isEmpty || validationBatches.isEmpty { trainBatches = trainHalf.batches(epoch: epoch); validationBatches = validationHalf.batches(epoch: epoch) }
         if batchIndex >= min(trainBatches.count, validationBatches.count) {
             epoch += 1
@@ -112,7 +117,9 @@ public final class BilevelSearch {
             validationBatches = validationHalf.batches(epoch: epoch)
         }
         defer { batchIndex += 1 }
-        return (trainHalf.batch(trainBatches[batchIndex]), validationHalf.batch(validationBatches[batchIndex]))
+        let (rank, size) = (reduction.communicator.rank, reduction.communicator.size)
+        return (trainHalf.share(trainBatches[batchIndex], rank: rank, of: size),
+                validationHalf.share(validationBatches[batchIndex], rank: rank, of: size))
     }
 
     /// What one search step did.
@@ -126,8 +133,8 @@ public final class BilevelSearch {
         public let learningRate: Double
     }
 
-    /// The theta batch of the last step, and the dropout key it ran with: what a verifier
-    /// checks "on the current batch and weights".
+    /// The theta batch of the last step (this process's share; nil if it had no rows), and
+    /// the dropout key it ran with: what a verifier checks "on the current batch and weights".
     public private(set) var lastTrainBatch: (batch: Seq2SeqBatch, dropoutKey: UInt64)?
     /// Alpha's batch of the last step and its dropout key: with `lastTrainBatch`, all a
     /// replay of the step needs besides the weights before it.
@@ -157,7 +164,7 @@ public final class BilevelSearch {
         switch options.order {
         case .first:
             zero()
-            validationLoss = model.trainingStep(validation, mode: backprop, dropoutKey: key ^ 1, labelSmoothing: options.labelSmoothing)
+            validationLoss = gradients(validation, dropoutKey: key ^ 1, summing: alphas)
             alphaGradients = alphas.map { $0.tensor.grad ?? Tensor(zeros: $0.tensor.shape, dtype: $0.tensor.dtype, category: .gradient) }
         case .second:
             (validationLoss, alphaGradients) = unrolledAlphaGradient(train: train, validation: validation, key: key)
@@ -169,18 +176,26 @@ public final class BilevelSearch {
         alphaOptimizer.update(alphas)
         // Theta.
         zero()
-        let trainLoss = model.trainingStep(train, mode: backprop, dropoutKey: key ^ 2, labelSmoothing: options.labelSmoothing)
         let thetas = weights
+        let trainLoss = gradients(train, dropoutKey: key ^ 2, summing: thetas)
         if options.clipNorm > 0 { clipGradientNorm(thetas, maxNorm: options.clipNorm) }
         thetaOptimizer.update(thetas)
         zero()
-        lastTrainBatch = (train, key ^ 2)
-        lastValidationBatch = (validation, key ^ 1)
-        return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.targetTokens + validation.targetTokens,
+        lastTrainBatch = train.batch.map { ($0, key ^ 2) }
+        lastValidationBatch = validation.batch.map { ($0, key ^ 1) }
+        return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.globalTokens + validation.globalTokens,
                           learningRate: thetaOptimizer.learningRate)
     }
 
     func zero() { for p in model.parameters { p.tensor.grad = nil } }
+
+    /// Forward and backward of this process's share, then the gradients of `parameters`
+    /// summed over the processes: returns the global batch's loss.
+    @discardableResult
+    func gradients(_ share: BatchShare, dropoutKey: UInt64, summing parameters: [(name: String, tensor: Tensor)]) -> Double {
+        let loss = share.batch.map { model.trainingStep($0, mode: backprop, dropoutKey: dropoutKey, labelSmoothing: options.labelSmoothing) } ?? 0
+        return reduction.reduce(parameters, loss: loss, weight: share.weight)
+    }
 
     /// `gradient` plus lambda * dH(softmax(alpha))/dalpha.
     private func withEntropyTerm(_ gradient: Tensor, alpha: Tensor) -> Tensor {
@@ -194,6 +209,12 @@ public final class BilevelSearch {
     /// theta' = theta - eta grad_theta L_train(theta), theta+- = theta +- eps grad_theta' L_val(theta'),
     /// eps = hessianStep / ||grad_theta' L_val(theta')|| (DARTS: 0.01); eta is theta's current learning rate.
     public func unrolledAlphaGradient(train: Seq2SeqBatch, validation: Seq2SeqBatch, key: UInt64) -> (loss: Double, gradients: [Tensor]) {
+        unrolledAlphaGradient(train: BatchShare(whole: train), validation: BatchShare(whole: validation), key: key)
+    }
+
+    /// The same on this process's shares: every gradient is summed over the processes
+    /// before it is used, so each process holds the global batch's figures.
+    func unrolledAlphaGradient(train: BatchShare, validation: BatchShare, key: UInt64) -> (loss: Double, gradients: [Tensor]) {
         let eta = thetaOptimizer.learningRate
         let thetas = weights.map(\.tensor)
         let saved = thetas.map { $0.converted(to: $0.dtype, category: .workspace) }
@@ -202,11 +223,11 @@ public final class BilevelSearch {
         }
         // theta' = theta - eta grad_theta L_train(theta)
         zero()
-        model.trainingStep(train, mode: backprop, dropoutKey: key ^ 3, labelSmoothing: options.labelSmoothing)
+        gradients(train, dropoutKey: key ^ 3, summing: weights)
         for t in thetas { if let g = t.grad { axpy(t, -eta, g) } }
         // At theta': grad_alpha L_val and v = grad_theta' L_val.
         zero()
-        let loss = model.trainingStep(validation, mode: backprop, dropoutKey: key ^ 1, labelSmoothing: options.labelSmoothing)
+        let loss = gradients(validation, dropoutKey: key ^ 1, summing: model.parameters)
         let direct = alphaGradients()
         let v = thetas.map { $0.grad?.converted(to: $0.dtype, category: .workspace) }
         let norm = v.compactMap { $0?.scalars }.joined().reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -215,19 +236,19 @@ public final class BilevelSearch {
             restore(thetas, from: saved)
             for (t, d) in zip(thetas, v) { if let d { axpy(t, sign * eps, d) } }
             zero()
-            model.trainingStep(train, mode: backprop, dropoutKey: key ^ 3, labelSmoothing: options.labelSmoothing)
+            gradients(train, dropoutKey: key ^ 3, summing: alphas)
             return alphaGradients()
         }
         let plus = gradientAt(1), minus = gradientAt(-1)
         restore(thetas, from: saved)
         zero()
-        let gradients = zip(direct, zip(plus, minus)).map { d, pm -> Tensor in
+        let unrolled = zip(direct, zip(plus, minus)).map { d, pm -> Tensor in
             let out = d.converted(to: d.dtype, category: .gradient)
             axpy(out, -eta / (2 * eps), pm.0)
             axpy(out, eta / (2 * eps), pm.1)
             return out
         }
-        return (loss, gradients)
+        return (loss, unrolled)
     }
 }
 

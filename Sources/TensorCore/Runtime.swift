@@ -109,6 +109,21 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// Runs `body` marked as `phase` of a training step.
+    /// The rows of a larger batch the tensors being computed belong to: `first` of a batch
+    /// of `count` rows (nil: the batch is whole). A process of a data-parallel run computes
+    /// rows `first ..< first + count` of the global batch; dropout then draws the masks those
+    /// rows have in the global batch, so a run's masks do not depend on how many processes
+    /// share it.
+    @exclusivity(unchecked) public private(set) var batchRows: (first: Int, count: Int)?
+
+    /// Runs `body` with `batchRows` set (a whole batch: first 0).
+    public func withBatchRows<R>(first: Int, count: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = batchRows
+        batchRows = first == 0 ? nil : (first, count)
+        defer { batchRows = saved }
+        return try body()
+    }
+
     public func withPhase<R>(_ phase: StepPhase, _ body: () throws -> R) rethrows -> R {
         let saved = self.phase
         self.phase = phase

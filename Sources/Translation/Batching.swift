@@ -55,8 +55,47 @@ public struct TokenBatcher: Sendable {
         Self.batch(indices.map { pairs[$0] })
     }
 
-    public static func batch(_ pairs: [TokenizedPair]) -> Seq2SeqBatch {
+    public static func batch(_ pairs: [TokenizedPair], padding: (source: Int, target: Int)? = nil, firstRow: Int = 0) -> Seq2SeqBatch {
         Seq2SeqBatch(source: pairs.map(\.source), targetInput: pairs.map { [BytePairEncoding.bos] + $0.target },
-                     targetOutput: pairs.map { $0.target + [BytePairEncoding.eos] }, padID: BytePairEncoding.pad)
+                     targetOutput: pairs.map { $0.target + [BytePairEncoding.eos] }, padID: BytePairEncoding.pad,
+                     padding: padding, firstRow: firstRow)
+    }
+
+    /// Process `rank`'s share of the batch `indices` when `size` processes split it: a
+    /// contiguous run of its rows (none when there are fewer rows than processes), padded to
+    /// the whole batch's lengths so that every row is computed as in the whole batch. One
+    /// process gets the whole batch, as `batch(_:)` builds it.
+    public func share(_ indices: [Int], rank: Int, of size: Int) -> BatchShare {
+        let targetTokens = { (i: Int) in (self.pairs[i].target + [BytePairEncoding.eos]).filter { $0 != BytePairEncoding.pad }.count }
+        let total = indices.reduce(0) { $0 + targetTokens($1) }
+        guard size > 1 else { return BatchShare(batch: batch(indices), weight: 1, globalTokens: total) }
+        let rows = indices.count * rank / size ..< indices.count * (rank + 1) / size
+        guard !rows.isEmpty else { return BatchShare(batch: nil, weight: 0, globalTokens: total) }
+        let padding = (source: indices.map { pairs[$0].source.count }.max() ?? 0, target: indices.map { pairs[$0].target.count + 1 }.max() ?? 0)
+        let mine = indices[rows]
+        let tokens = mine.reduce(0) { $0 + targetTokens($1) }
+        return BatchShare(batch: Self.batch(mine.map { pairs[$0] }, padding: padding, firstRow: rows.lowerBound),
+                          weight: total > 0 ? Double(tokens) / Double(total) : 0, globalTokens: total)
+    }
+}
+
+/// One process's rows of a global batch and what its loss weighs: losses are means over
+/// target tokens, so the global batch's mean is the shares' means weighted by their token
+/// fractions, and so is its gradient.
+public struct BatchShare: Sendable {
+    /// This process's rows; nil when it has none.
+    public let batch: Seq2SeqBatch?
+    /// Its target tokens over the global batch's.
+    public let weight: Double
+    /// Target tokens of the global batch.
+    public let globalTokens: Int
+
+    init(batch: Seq2SeqBatch?, weight: Double, globalTokens: Int) {
+        self.batch = batch; self.weight = weight; self.globalTokens = globalTokens
+    }
+
+    /// A whole batch, one process's.
+    public init(whole batch: Seq2SeqBatch) {
+        self.init(batch: batch, weight: 1, globalTokens: batch.targetTokens)
     }
 }

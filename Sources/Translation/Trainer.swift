@@ -43,10 +43,16 @@ public final class Trainer {
     /// Training loss of every step run by this trainer, in order.
     public private(set) var losses: [Double] = []
     private var epochBatches: [[Int]] = []
+    /// Sums the gradients of the processes a data-parallel training spans (nothing on one).
+    public let reduction: GradientReduction
 
-    public init(model: any TranslationModel, training: [TokenizedPair], validation: [TokenizedPair], options: TrainingOptions) {
+    /// A training on `communicator`'s processes: each computes its share of every batch (the
+    /// batches themselves do not depend on how many processes there are).
+    public init(model: any TranslationModel, training: [TokenizedPair], validation: [TokenizedPair], options: TrainingOptions,
+                communicator: Communicator = SingleProcess()) {
         self.model = model
         self.options = options
+        reduction = GradientReduction(communicator)
         self.validation = validation
         batcher = TokenBatcher(pairs: training, maxTokens: options.maxTokens, seed: options.seed)
         schedule = InverseSquareRootSchedule(peak: options.peakLearningRate, warmup: options.warmupSteps)
@@ -62,7 +68,8 @@ public final class Trainer {
         epochBatches = []
     }
 
-    /// One update on the next batch; returns its loss and its target tokens.
+    /// One update on the next batch; returns its loss and its target tokens (of the global
+    /// batch, whose share this process computed).
     @discardableResult
     public func trainStep() -> (loss: Double, tokens: Int) {
         if epochBatches.isEmpty { epochBatches = batcher.batches(epoch: epoch) }
@@ -71,18 +78,21 @@ public final class Trainer {
             batchIndex = 0
             epochBatches = batcher.batches(epoch: epoch)
         }
-        let batch = batcher.batch(epochBatches[batchIndex])
+        let communicator = reduction.communicator
+        let share = batcher.share(epochBatches[batchIndex], rank: communicator.rank, of: communicator.size)
         batchIndex += 1
         step += 1
         let parameters = model.parameters
         for p in parameters { p.tensor.grad = nil }
-        let loss = model.trainingStep(batch, dropoutKey: RandomState.mix(options.seed ^ UInt64(step) &* 0x9E37_79B9), labelSmoothing: options.labelSmoothing)
+        let key = RandomState.mix(options.seed ^ UInt64(step) &* 0x9E37_79B9)
+        let localLoss = share.batch.map { model.trainingStep($0, dropoutKey: key, labelSmoothing: options.labelSmoothing) } ?? 0
+        let loss = reduction.reduce(parameters, loss: localLoss, weight: share.weight)
         if options.clipNorm > 0 { clipGradientNorm(parameters, maxNorm: options.clipNorm) }
         optimizer.learningRate = schedule.rate(atStep: step)
         optimizer.update(parameters)
         for p in parameters { p.tensor.grad = nil }
         losses.append(loss)
-        return (loss, batch.targetTokens)
+        return (loss, share.globalTokens)
     }
 
     /// Mean loss per target token over the validation pairs (no dropout).

@@ -212,9 +212,10 @@ public final class TransformerBaseline: TranslationModel {
     public func trainingStep(_ batch: Seq2SeqBatch, dropoutKey: UInt64, labelSmoothing: Double) -> Double {
         let runtime = Runtime.current
         let tape = Tape()
-        let loss = runtime.withPhase(.forward) {
+        // A process's share of a global batch draws its rows' masks of the global batch.
+        let loss = runtime.withPhase(.forward) { runtime.withBatchRows(first: batch.firstRow, count: batch.batchSize) {
             tape.recording { lossTensor(batch, key: dropoutKey, rate: config.dropout, labelSmoothing: labelSmoothing) }
-        }
+        } }
         runtime.withPhase(.backward) { tape.backward(loss) }
         return loss.scalarValue
     }

@@ -37,8 +37,9 @@ enum ExitStatus {
         }
     }
 
+    /// In a data-parallel job the message names the rank, and the whole job ends with `status`.
     private static func terminate(_ status: Int32, _ error: Error) -> Never {
-        FileHandle.standardError.write(Data("revsearch: \(ErrorMessage.text(of: error))\n".utf8))
-        exit(status)
+        FileHandle.standardError.write(Data("revsearch: \(Processes.place)\(ErrorMessage.text(of: error))\n".utf8))
+        Processes.end(status)
     }
 }

@@ -25,6 +25,10 @@ struct RevSearch: ParsableCommand {
     static func main() {
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
-        do { try command.run() } catch { ExitStatus.terminate(for: error) }
+        do {
+            try Processes.join(for: command)
+            try command.run()
+        } catch { ExitStatus.terminate(for: error) }
+        Processes.finish()
     }
 }

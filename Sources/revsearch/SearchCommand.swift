@@ -57,9 +57,12 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.") var threads = 2
     @Option(help: "Inject a deliberate fault into the super-network, to watch --verify-every stop the run: \(InjectedFaults.named.map(\.0).joined(separator: ", ")).")
     var fault: [String] = []
+    @Option(help: "With --fault, in a data-parallel search (mpirun -np N): inject it on this rank only, to watch its verification stop the whole job.")
+    var faultRank: Int?
 
     func validate() throws {
         try OptionRanges.whole("order", order, 1...2)
+        try OptionRanges.whole("fault-rank", faultRank, 0...Int(Int32.max))
         if let mode, BackpropMode(mode) == nil { throw ValidationError("--mode: expected reconstruction, full or hybrid:K, found \"\(mode)\"") }
         if let pooling, Pooling(rawValue: pooling) == nil { throw ValidationError("--pooling: expected max or mean, found \"\(pooling)\"") }
         try OptionRanges.steps("verify-every", verifyEvery, from: 0)
@@ -88,6 +91,7 @@ struct SearchCommand: ParsableCommand {
         var s = SearchRun.Settings(data: data, source: src, target: tgt, out: out)
         // Going over the budget ends the run like any other error: "revsearch: ...", status 3.
         s.budgetExceeded = { ExitStatus.terminate(for: $0) }
+        s.communicator = Processes.communicator
         if let memoryBudget {
             guard let bytes = MemoryBudget.parseSize(memoryBudget) else {
                 throw ValidationError("--memory-budget: expected a size such as 2GiB, 512MiB or 1500000000, found \"\(memoryBudget)\"")
@@ -122,7 +126,7 @@ struct SearchCommand: ParsableCommand {
             guard let match = InjectedFaults.named.first(where: { $0.0 == name }) else {
                 throw ValidationError("--fault: unknown fault '\(name)'; known: \(InjectedFaults.named.map(\.0).joined(separator: ", "))")
             }
-            s.faults.insert(match.1)
+            if faultRank == nil || faultRank == s.communicator.rank { s.faults.insert(match.1) }
         }
         return s
     }
@@ -168,6 +172,7 @@ struct SearchCommand: ParsableCommand {
         let outcome = try SearchRun(try settings()).run(observer: printer)
         printer.progress.end()
         print("done: \(outcome.steps) search steps in \(duration(Date().timeIntervalSince(start))); train loss \(fixed(outcome.firstLoss, 3)) -> \(fixed(outcome.lastLoss, 3))")
+        if let line = outcome.communication?.summary { print(line) }
         if let peak = outcome.peakActivationBytes.max() { print("peak activation memory of a step: \(SVGChart.bytesText(Double(peak)))") }
         if let r = outcome.memoryReference {
             print("step \(r.step)'s theta batch, one training step: full storage \(SVGChart.bytesText(Double(r.fullStorageBytes))), "

@@ -117,10 +117,12 @@ struct TrainCommand: ParsableCommand {
         s.resume = resume
         s.profile = profile
         s.profileEvery = profileEvery
+        s.communicator = Processes.communicator
         let printer = ProgressPrinter()
         let outcome = try TrainingRun(s).run(observer: printer)
         printer.progress.end()
         print("done: \(outcome.steps) updates in \(duration(outcome.seconds)); \(describe(outcome.validation)); checkpoint \(outcome.checkpoint)")
+        if let line = outcome.communication.summary { print(line) }
         if let profile, !outcome.profiled.isEmpty {
             print("profiled \(outcome.profiled.count) steps: \(profile)/profile.json, \(profile)/peak-memory-per-step.svg")
         }
