@@ -25,4 +25,14 @@ extension Communicator {
         barrier()
         return try body()
     }
+
+    /// Whether `flag` holds on any process: what every process decides together, such as
+    /// stopping at a time limit each measures on its own clock (one stopping alone would
+    /// leave the others waiting in the next step's sums).
+    func any(_ flag: Bool) -> Bool {
+        guard size > 1 else { return flag }
+        var value = [flag ? 1.0 : 0.0]
+        value.withUnsafeMutableBufferPointer { sum($0) }
+        return value[0] > 0
+    }
 }

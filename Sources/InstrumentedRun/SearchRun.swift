@@ -200,7 +200,7 @@ public struct SearchRun {
                               peakActivationBytes: [], alphaMovement: 0, report: paths.report)
         var stepSeconds = 0.0
         while search.stepCount < s.maxSteps {
-            if s.maxMinutes > 0 && Date().timeIntervalSince(start) >= s.maxMinutes * 60 { break }
+            if s.maxMinutes > 0 && communicator.any(Date().timeIntervalSince(start) >= s.maxMinutes * 60) { break }
             profiler?.resetPeaks()
             let stepStart = Date()
             let result = search.step()

@@ -164,7 +164,7 @@ public struct TrainingRun {
         let firstStep = trainer.step
         let deadline = options.maxMinutes > 0 ? start.addingTimeInterval(options.maxMinutes * 60) : nil
         while trainer.step < options.maxSteps {
-            if let deadline, Date() >= deadline { break }
+            if let deadline, communicator.any(Date() >= deadline) { break }
             let profiler = s.profile != nil && (trainer.step + 1) % s.profileEvery == 0 ? MemoryProfiler(recordsEvents: false) : nil
             if let profiler { Runtime.current.attach(profiler) }
             let stepStart = Date()
