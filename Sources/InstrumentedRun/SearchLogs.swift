@@ -20,6 +20,10 @@ public struct SearchPaths {
     public var alphas: String { "\(run)/alphas.csv" }
     /// With the profiler: one row per step, the peaks and each layer's.
     public var memory: String { "\(run)/memory.csv" }
+    /// In a data-parallel search (`mpirun -np N`): one row per step and rank, its step time,
+    /// its time in gradient sums and, with the profiler, its peaks (memory.csv is rank 0's,
+    /// in the format a single-process run writes, so runs resume across versions).
+    public var ranks: String { "\(run)/ranks.csv" }
     /// One row per verification: errors against their limits.
     public var verification: String { "\(run)/verification.csv" }
     /// One row per step and node: the chosen op, the runner-up, the margin, the entropy.
@@ -45,6 +49,7 @@ final class SearchLogs {
     static let verificationHeader = "step,mode,max_activation_rel_error,max_grad_rel_error,max_grad_scaled_error,loss_difference,"
         + "activation_tolerance,gradient_tolerance,max_float32_error,float64_max_grad_error,float32_allowance,branch_flips,"
         + "largest_flip_margin,causality_max_leak,padding_max_gradient_error,passed"
+    static let ranksHeader = "step,rank,step_seconds,sum_seconds,peak_activation_bytes,peak_total_bytes,peak_reserved_bytes"
     static func memoryHeader(layers: [String]) -> String {
         "step,peak_activation_bytes,peak_total_bytes,peak_reserved_bytes,peak_layer,peak_phase," + layers.joined(separator: ",")
     }
@@ -55,14 +60,26 @@ final class SearchLogs {
     private let memoryLog: CSVLog
     private let verificationLog: CSVLog
     private let settlingLog: CSVLog
+    private let ranksLog: CSVLog?
 
-    init(_ paths: SearchPaths, nodes: [Node], layers: [String], keepingStepsThrough lastStep: Int?) throws {
+    init(_ paths: SearchPaths, nodes: [Node], layers: [String], processes: Int, keepingStepsThrough lastStep: Int?) throws {
         self.layers = layers
         lossLog = try CSVLog(paths.losses, header: Self.lossHeader, keepingStepsThrough: lastStep)
         alphaLog = try CSVLog(paths.alphas, header: Self.alphaHeader, keepingStepsThrough: lastStep)
         memoryLog = try CSVLog(paths.memory, header: Self.memoryHeader(layers: layers), keepingStepsThrough: lastStep)
         verificationLog = try CSVLog(paths.verification, header: Self.verificationHeader, keepingStepsThrough: lastStep)
         settlingLog = try CSVLog(paths.settling, header: Self.settlingHeader, keepingStepsThrough: lastStep)
+        ranksLog = processes > 1 || FileManager.default.fileExists(atPath: paths.ranks)
+            ? try CSVLog(paths.ranks, header: Self.ranksHeader, keepingStepsThrough: lastStep) : nil
+    }
+
+    /// Every rank's figures of `step`, in rank order: step seconds, seconds in gradient sums,
+    /// and the three peaks (negative: not profiled).
+    func ranks(step: Int, _ figures: [[Double]]) throws {
+        for (rank, f) in figures.enumerated() {
+            let peaks = f[2...].map { $0 < 0 ? "" : String(Int($0)) }
+            try ranksLog?.append([String(step), String(rank), String(format: "%.4f", f[0]), String(format: "%.4f", f[1])] + peaks)
+        }
     }
 
     /// Each node's settling after `step` updates.

@@ -34,6 +34,7 @@ struct SearchReport {
         sections += settlingCharts()
         sections += alphaCharts()
         sections += memoryCharts()
+        sections += rankCharts()
         let checks = CSVLog.rows(paths.verification)
         if !checks.isEmpty {
             let x = checks.map { Double($0[0]) ?? .nan }
@@ -190,6 +191,33 @@ struct SearchReport {
         return [("Memory per step", "Largest step peak: \(SVGChart.bytesText(Double(peak))) of activations at step \(at?[0] ?? "?") "
                  + "(\(at?[4] ?? "?"), \(at?[5] ?? "?")); per step and layer in memory.csv.\(saving)", "memory-per-step.svg", perStep),
                 ("Memory per layer", "", "memory-per-layer.svg", perLayer)]
+    }
+
+    /// A data-parallel search's ranks: the share of each one's step time spent summing
+    /// gradients, and with the profiler each one's peak activation memory, per step.
+    func rankCharts() -> [(title: String, note: String, file: String, svg: String)] {
+        let rows = CSVLog.rows(paths.ranks).filter { $0.count >= 7 }
+        let ranks = Set(rows.compactMap { Int($0[1]) }).sorted()
+        guard ranks.count > 1 else { return [] }
+        func series(_ value: ([String]) -> Double?) -> [(String, [Double])] {
+            ranks.map { r in ("rank \(r)", rows.filter { Int($0[1]) == r }.map { value($0) ?? .nan }) }
+        }
+        let x = rows.filter { Int($0[1]) == ranks[0] }.map { Double($0[0]) ?? .nan }
+        let share = { (row: [String]) -> Double? in
+            guard let step = Double(row[2]), let sums = Double(row[3]), step > 0 else { return nil }
+            return 100 * sums / step
+        }
+        let total = rows.reduce((0.0, 0.0)) { ($0.0 + (Double($1[2]) ?? 0), $0.1 + (Double($1[3]) ?? 0)) }
+        var charts = [("Processes", "\(ranks.count) processes (mpirun -np \(ranks.count)); gradient sums took \(String(format: "%.1f", 100 * total.1 / max(total.0, 1e-12)))% "
+                       + "of all ranks' step time (waiting for the slowest rank included); per step and rank in ranks.csv.", "ranks-communication.svg",
+                       SVGChart.series(title: "Gradient sums (MPI_Allreduce) as % of each rank's step time", x: x, series: series(share),
+                                       xLabel: "search step", valueLabel: "% of step"))]
+        if rows.contains(where: { !$0[4].isEmpty }) {
+            charts.append(("Memory per rank", "Each rank's peak activation memory on its share of the batch.", "ranks-memory.svg",
+                           SVGChart.series(title: "Peak activation memory per rank (\(modeText))", x: x, series: series { Double($0[4]) },
+                                           xLabel: "search step", valueLabel: "bytes", format: SVGChart.bytesText)))
+        }
+        return charts
     }
 
     func html(_ sections: [(title: String, note: String, file: String, svg: String)]) -> String {

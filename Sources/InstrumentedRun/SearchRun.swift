@@ -184,7 +184,8 @@ public struct SearchRun {
         let firstStep = search.stepCount
         let nodes = SearchRun.nodes(of: model)
         let kept = s.resume ? firstStep : nil
-        let logs = communicator.writesFiles ? try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), keepingStepsThrough: kept) : nil
+        let logs = communicator.writesFiles ? try SearchLogs(paths, nodes: nodes, layers: SearchRun.layerNames(config), processes: communicator.size,
+                                                                 keepingStepsThrough: kept) : nil
         let initialAlphas = search.alphas.map(\.tensor.scalars)
         if firstStep == 0 { try logs?.alphas(step: 0, nodes: nodes) }
         // The last step a node's chosen op changed: what `settleSteps` counts from.
@@ -202,7 +203,7 @@ public struct SearchRun {
         while search.stepCount < s.maxSteps {
             if s.maxMinutes > 0 && communicator.any(Date().timeIntervalSince(start) >= s.maxMinutes * 60) { break }
             profiler?.resetPeaks()
-            let stepStart = Date()
+            let stepStart = Date(), sumsBefore = search.reduction.seconds
             let result = search.step()
             let seconds = Date().timeIntervalSince(stepStart)
             stepSeconds += seconds
@@ -216,8 +217,10 @@ public struct SearchRun {
             if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
             outcome.lastLoss = result.trainLoss
             var peakActivation: Int?
+            var peaks = [-1.0, -1, -1]
             if let profiler {
                 let run = profiler.run(mode: search.backprop.description, depth: config.encoderLayers)
+                peaks = [Double(run.peakActivationBytes), Double(run.peakTotalBytes), Double(run.peakReservedBytes)]
                 try logs?.memory(step: step, run: run)
                 outcome.peakActivationBytes.append(run.peakActivationBytes)
                 peakActivation = run.peakActivationBytes
@@ -227,6 +230,11 @@ public struct SearchRun {
                     try AtomicFile.writeJSON(reference, to: paths.memoryReference)
                     outcome.memoryReference = reference
                 }
+            }
+            if communicator.size > 1 {
+                // Every rank gathers; rank 0 alone has logs to write them to.
+                let figures = communicator.gather([seconds, search.reduction.seconds - sumsBefore] + peaks)
+                try logs?.ranks(step: step, figures)
             }
             try logs?.losses(step: step, epoch: search.epoch, result: result, tokensPerSecond: Double(result.tokens) / max(seconds, 1e-9),
                             seconds: Date().timeIntervalSince(start))
