@@ -45,10 +45,13 @@ extension SearchRun {
     }
 
     /// Throws `PlannedOverBudget` when the dry run of the first steps in the search's mode
-    /// goes over `budget`, naming the predicted peak and the modes that would fit.
+    /// goes over `budget`, naming the predicted peak and the modes that would fit. In a
+    /// data-parallel search each process plans its own share of the batches.
     func refuseIfPlannedOverBudget(config: ModelConfig, options: BilevelSearch.Options, pairs: [TokenizedPair], budget: Int) throws {
         let steps = min(SearchRun.plannedSteps, max(settings.maxSteps, 1))
-        let profiling = SearchRun.planProfiling(options: options, pairs: pairs, registry: settings.registry, steps: steps)
+        var profiling = SearchRun.planProfiling(options: options, pairs: pairs, registry: settings.registry, steps: steps)
+        let communicator = settings.communicator
+        if communicator.size > 1 { profiling.process = PlannedProcess(rank: communicator.rank, of: communicator.size) }
         guard let own = try MemoryPlan.entries(profiling, config: config, modes: [options.mode], budget: budget).first, own.fits == false else { return }
         let others = BackpropMode.planned(depth: config.encoderLayers).filter { $0 != options.mode }
         let fitting = try MemoryPlan.entries(profiling, config: config, modes: others, budget: budget).filter { $0.fits == true }
@@ -56,7 +59,8 @@ extension SearchRun {
             : "modes that fit: " + fitting.map { "\($0.run.mode) (\(SVGChart.bytesText(Double($0.run.peakReservedBytes))))" }.joined(separator: ", ")
         let peak = own.run.peakReservedBytes
         let place = own.run.peakActivationAt.layer.isEmpty ? "outside the layers" : "in layer \(own.run.peakActivationAt.layer)"
-        let predicted = "a dry run of the first \(steps) search steps in mode \(options.mode) predicts a peak of "
+        let share = communicator.size > 1 ? " (rank \(communicator.rank)'s share of their batches)" : ""
+        let predicted = "a dry run of the first \(steps) search steps\(share) in mode \(options.mode) predicts a peak of "
             + "\(SVGChart.bytesText(Double(peak))) reserved (\(peak) bytes; activations peak \(place))"
         throw PlannedOverBudget(description: "memory budget of \(SVGChart.bytesText(Double(budget))) (\(budget) bytes) would be exceeded: "
                                 + predicted + "; " + advice + " (or --no-plan-check to run until the budget stops it)")

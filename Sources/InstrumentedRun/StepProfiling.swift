@@ -47,6 +47,9 @@ public struct StepProfiling {
     public var pairs: [TokenizedPair]?
     /// Where the super-network's ops come from.
     public var registry = OpRegistry.standard
+    /// With `.search`: the process whose share of each batch the steps compute (a plan of
+    /// one rank of a data-parallel search; `PlannedProcess` sums nothing).
+    public var process: Communicator = SingleProcess()
 
     /// A profiling of one step of `batch` sentences of `length` tokens.
     public init(batch: Int = 8, length: Int = 16, stacks: Bool = false, top: Int = 8, checkMalloc: Bool = false, out: String? = nil) {
@@ -142,7 +145,8 @@ public struct StepProfiling {
             options.mode = mode
             if pairs == nil { options.maxTokens = StepProfiling.syntheticMaxTokens(batch: batch, length: length) }
             let searched = try BilevelSearch(model: try ReversibleTransformer(config, registry: registry),
-                                             pairs: pairs ?? StepProfiling.syntheticPairs(config, batch: batch, length: length), options: options)
+                                             pairs: pairs ?? StepProfiling.syntheticPairs(config, batch: batch, length: length), options: options,
+                                             communicator: process)
             begin()
             for _ in 0..<steps { searched.step() }
             return end()

@@ -19,6 +19,18 @@ public extension Communicator {
     var writesFiles: Bool { rank == 0 }
 }
 
+/// Process `rank` of `size` in a plan: its share of every batch is shaped as in the run, but
+/// nothing is summed (a shape-only dry run's gradients hold no values, and a plan needs no
+/// other process).
+public final class PlannedProcess: Communicator {
+    public let rank: Int
+    public let size: Int
+    public init(rank: Int, of size: Int) { self.rank = rank; self.size = size }
+    public func sum(_ values: UnsafeMutableBufferPointer<Double>) {}
+    public func gather(_ values: [Double]) -> [[Double]] { Array(repeating: values, count: size) }
+    public func barrier() {}
+}
+
 /// One process: sums are the values themselves.
 public final class SingleProcess: Communicator {
     public init() {}
