@@ -95,19 +95,22 @@ public final class Trainer {
         return (loss, share.globalTokens)
     }
 
-    /// Mean loss per target token over the validation pairs (no dropout).
+    /// Mean loss per target token over the validation pairs (no dropout). The processes of a
+    /// data-parallel training take every N-th batch each and sum what they measured.
     public func validationLoss(deadline: Date? = nil) -> ValidationLoss {
         let batcher = TokenBatcher(pairs: validation, maxTokens: options.maxTokens, seed: 0)
         let batches = batcher.batches(epoch: 0)
-        var total = 0.0, tokens = 0, measured = 0
-        for indices in batches {
+        let communicator = reduction.communicator
+        var sums = [0.0, 0.0, 0.0]  // loss x tokens, tokens, batches measured
+        for (i, indices) in batches.enumerated() where i % communicator.size == communicator.rank {
             if let deadline, Date() >= deadline { break }
             let batch = batcher.batch(indices)
-            total += model.evaluateLoss(batch, labelSmoothing: 0) * Double(batch.targetTokens)
-            tokens += batch.targetTokens
-            measured += 1
+            sums[0] += model.evaluateLoss(batch, labelSmoothing: 0) * Double(batch.targetTokens)
+            sums[1] += Double(batch.targetTokens)
+            sums[2] += 1
         }
-        return ValidationLoss(value: tokens > 0 ? total / Double(tokens) : nil, batches: measured, of: batches.count)
+        if communicator.size > 1 { sums.withUnsafeMutableBufferPointer { communicator.sum($0) } }
+        return ValidationLoss(value: sums[1] > 0 ? sums[0] / sums[1] : nil, batches: Int(sums[2]), of: batches.count)
     }
 
     /// The checkpoint record of the current state.
