@@ -17,10 +17,11 @@ public final class MPICommunicator: Communicator {
         return MPICommunicator()
     }
 
-    /// The number of processes the launcher started, when one started this process (Open
-    /// MPI's mpirun, or Slurm's srun), else nil.
+    /// The number of processes an MPI launcher started, when one started this process (Open
+    /// MPI's mpirun, PMI launchers), else nil. Slurm's own variables are not read: they are set
+    /// in a whole batch script too, where a command runs as one process.
     public static func launchedSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        for name in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"] {
+        for name in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
             if let size = environment[name].flatMap({ Int($0) }) { return size }
         }
         return nil

@@ -26,6 +26,14 @@ extension Communicator {
         return try body()
     }
 
+    /// Rank 0's `value` on every process (the others' are ignored).
+    func fromRankZero(_ value: Int) -> Int {
+        guard size > 1 else { return value }
+        var sum = [rank == 0 ? Double(value) : 0]
+        sum.withUnsafeMutableBufferPointer { self.sum($0) }
+        return Int(sum[0])
+    }
+
     /// Whether `flag` holds on any process: what every process decides together, such as
     /// stopping at a time limit each measures on its own clock (one stopping alone would
     /// leave the others waiting in the next step's sums).

@@ -9,10 +9,16 @@ public enum RunVocabulary {
     static let maxLength = 128
 
     /// RUN/vocab.json if the run has one; else `given` (copied in) or one learned on both
-    /// sides of `corpus` with `merges` merges, saved as RUN/vocab.json.
-    public static func loadOrLearn(run: String, corpus: ParallelCorpus, given: String? = nil, merges: Int, resuming: Bool) throws -> BytePairEncoding {
+    /// sides of `corpus` with `merges` merges, saved as RUN/vocab.json. A process other than
+    /// rank 0 of a data-parallel run only reads the file rank 0 wrote.
+    public static func loadOrLearn(run: String, corpus: ParallelCorpus, given: String? = nil, merges: Int, resuming: Bool,
+                                   communicator: Communicator = SingleProcess()) throws -> BytePairEncoding {
         let path = "\(run)/vocab.json"
         if FileManager.default.fileExists(atPath: path) { return try BytePairEncoding.load(path) }
+        guard communicator.writesFiles else {
+            throw InputError("\(path): rank \(communicator.rank) of \(communicator.size) cannot see the vocabulary rank 0 wrote; "
+                             + "a data-parallel run needs --out on a file system every process shares")
+        }
         guard !resuming else { throw InputError("\(run): --resume, but the run has no vocab.json") }
         let vocabulary = try given.map(BytePairEncoding.load) ?? BytePairEncoding.learn(corpus.source + corpus.target, merges: merges)
         try vocabulary.save(to: path)

@@ -199,10 +199,14 @@ struct SearchReport {
         let rows = CSVLog.rows(paths.ranks).filter { $0.count >= 7 }
         let ranks = Set(rows.compactMap { Int($0[1]) }).sorted()
         guard ranks.count > 1 else { return [] }
+        // Every step any rank logged (a search resumed with another N has ranks for part of it).
+        let steps = Set(rows.compactMap { Int($0[0]) }).sorted()
+        let byRankAndStep = Dictionary(rows.compactMap { row in Int(row[1]).flatMap { r in Int(row[0]).map { ("\(r):\($0)", row) } } },
+                                       uniquingKeysWith: { $1 })
         func series(_ value: ([String]) -> Double?) -> [(String, [Double])] {
-            ranks.map { r in ("rank \(r)", rows.filter { Int($0[1]) == r }.map { value($0) ?? .nan }) }
+            ranks.map { r in ("rank \(r)", steps.map { byRankAndStep["\(r):\($0)"].flatMap(value) ?? .nan }) }
         }
-        let x = rows.filter { Int($0[1]) == ranks[0] }.map { Double($0[0]) ?? .nan }
+        let x = steps.map(Double.init)
         let share = { (row: [String]) -> Double? in
             guard let step = Double(row[2]), let sums = Double(row[3]), step > 0 else { return nil }
             return 100 * sums / step

@@ -145,7 +145,7 @@ public struct SearchRun {
         }
         // Rank 0 learns or copies the vocabulary; the others read what it wrote.
         let vocabulary = try communicator.rankZeroFirst {
-            try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+            try RunVocabulary.loadOrLearn(run: s.out, corpus: corpus, given: s.vocabulary, merges: s.merges, resuming: s.resume, communicator: communicator)
         }
         let pairs = try RunVocabulary.pairs(corpus, vocabulary, place: "\(s.data)/train.{\(s.source),\(s.target)}", minimum: 2,
                                             purpose: "a search (one pair for theta's half, one for alpha's)")
@@ -191,7 +191,8 @@ public struct SearchRun {
         // The last step a node's chosen op changed: what `settleSteps` counts from.
         var chosen = NodeSettling.of(model).map(\.chosen)
         if firstStep == 0 { try logs?.settling(step: 0, nodes: NodeSettling.of(model)) }
-        var lastChange = s.resume ? SearchLogs.choices(paths).lastChange : 0
+        // Rank 0 reads it after dropping the rows past the checkpoint (building `logs`); the others take rank 0's.
+        var lastChange = s.resume ? communicator.fromRankZero(communicator.writesFiles ? SearchLogs.choices(paths).lastChange : 0) : 0
         let parameters = search.weights.map(\.tensor.count).reduce(0, +)
         observer?.observe(.started(summary: "OpenBLAS core: \(BLAS.coreName), threads \(BLAS.threads); \(pairs.count) pairs (two halves of \(pairs.count / 2)), "
                                    + "vocabulary \(vocabulary.count), \(parameters) weights, \(nodes.count) searched nodes, order \(options.order.rawValue), "
@@ -209,10 +210,13 @@ public struct SearchRun {
             stepSeconds += seconds
             let step = search.stepCount
             let finiteWeights = allFinite(search.model.parameters.map(\.tensor))
-            guard result.trainLoss.isFinite, result.validationLoss.isFinite, finiteWeights else {
+            if communicator.any(!(result.trainLoss.isFinite && result.validationLoss.isFinite && finiteWeights)) {
+                let lastGood = try reportLastGoodStep(search)
+                // Rank 0 writes the last good step's genotype and report before any rank ends the job.
+                communicator.barrier()
                 throw CheckFailed("step \(step): the search diverged (train loss \(result.trainLoss), validation loss \(result.validationLoss)"
                                   + "\(finiteWeights ? "" : ", non-finite weights")); the run stopped without saving this step. "
-                                  + (try reportLastGoodStep(search)) + " Lower --lr or --alpha-lr and start again.")
+                                  + lastGood + " Lower --lr or --alpha-lr and start again.")
             }
             if outcome.firstLoss.isNaN { outcome.firstLoss = result.trainLoss }
             outcome.lastLoss = result.trainLoss
@@ -273,7 +277,7 @@ public struct SearchRun {
                                                           learningRate: result.learningRate, peakActivationBytes: peakActivation,
                                                           smallestMargin: smallestMargin, stableSteps: step - lastChange,
                                                           secondsRemaining: remaining)))
-            if s.settleSteps > 0 && step - lastChange >= s.settleSteps && smallestMargin >= s.settleMargin {
+            if s.settleSteps > 0 && communicator.any(step - lastChange >= s.settleSteps && smallestMargin >= s.settleMargin) {
                 outcome.settledAt = step
                 break
             }
@@ -284,8 +288,6 @@ public struct SearchRun {
         return outcome
     }
 
-    /// Checkpoint, genotype and report: what every ending (limit reached, verification
-    /// failure) leaves in RUN.
     /// Ends the run after a failed verification: rank 0 commits the checkpoint, the logs and
     /// the report, then each failing process reports its failure (which ends the job); the
     /// others wait for that end.
@@ -305,6 +307,8 @@ public struct SearchRun {
                           + "\(failedRanks.map(String.init).joined(separator: ", ")) of \(communicator.size)")
     }
 
+    /// Checkpoint, genotype and report: what every ending (limit reached, verification
+    /// failure) leaves in RUN.
     func finish(_ search: BilevelSearch, outcome: inout Outcome, firstStep: Int, initialAlphas: [[Double]], corpus: String) throws {
         try save(search, corpus: corpus)
         let genotype = Genotype.derive(from: search.model)
@@ -334,8 +338,7 @@ public struct SearchRun {
         return "The last good checkpoint is at step \(record.step) (\(paths.checkpoint)); its genotype and the report are in \(settings.out)."
     }
 
-    /// Commits a checkpoint recording the corpus's fingerprint.
-    /// Commits a checkpoint (rank 0 alone).
+    /// Commits a checkpoint recording the corpus's fingerprint (rank 0 alone).
     func save(_ search: BilevelSearch, corpus: String) throws {
         guard settings.communicator.writesFiles else { return }
         var checkpoint = SearchCheckpoint(of: search, vocabulary: "vocab.json", name: SearchRun.checkpointName)

@@ -119,7 +119,7 @@ public struct TrainingRun {
         let corpus = CorpusFingerprint.pairs(train)
         // Rank 0 learns or copies the vocabulary; the others read what it wrote.
         let vocabulary = try communicator.rankZeroFirst {
-            try RunVocabulary.loadOrLearn(run: s.out, corpus: train, given: s.vocabulary, merges: s.merges, resuming: s.resume)
+            try RunVocabulary.loadOrLearn(run: s.out, corpus: train, given: s.vocabulary, merges: s.merges, resuming: s.resume, communicator: communicator)
         }
         var options = TrainingOptions()
         options.maxTokens = s.maxTokens ?? 4096
@@ -171,7 +171,8 @@ public struct TrainingRun {
             let (loss, tokens) = trainer.trainStep()
             let seconds = Date().timeIntervalSince(stepStart)
             stepSeconds += seconds
-            guard loss.isFinite, allFinite(trainer.model.parameters.map(\.tensor)) else {
+            // Every process decides together (the weights are equal on all; a lone stop would leave the others waiting).
+            if communicator.any(!(loss.isFinite && allFinite(trainer.model.parameters.map(\.tensor)))) {
                 let last = (try? Checkpoint.load(checkpointPath)).map { "The last good checkpoint is at step \($0.step) (\(checkpointPath))." }
                     ?? "No checkpoint was written before it."
                 throw CheckFailed("step \(trainer.step): the training diverged (loss \(loss)\(loss.isFinite ? ", non-finite weights" : "")); "

@@ -208,6 +208,7 @@ public final class BilevelSearch {
     /// grad_alpha L_val(theta') - eta [grad_alpha L_train(theta+) - grad_alpha L_train(theta-)] / (2 eps),
     /// theta' = theta - eta grad_theta L_train(theta), theta+- = theta +- eps grad_theta' L_val(theta'),
     /// eps = hessianStep / ||grad_theta' L_val(theta')|| (DARTS: 0.01); eta is theta's current learning rate.
+    /// The batches are whole, one process's: a data-parallel search's steps pass their shares.
     public func unrolledAlphaGradient(train: Seq2SeqBatch, validation: Seq2SeqBatch, key: UInt64) -> (loss: Double, gradients: [Tensor]) {
         unrolledAlphaGradient(train: BatchShare(whole: train), validation: BatchShare(whole: validation), key: key)
     }

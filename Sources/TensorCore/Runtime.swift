@@ -108,7 +108,6 @@ public final class Runtime: @unchecked Sendable {
         return try body()
     }
 
-    /// Runs `body` marked as `phase` of a training step.
     /// The rows of a larger batch the tensors being computed belong to: `first` of a batch
     /// of `count` rows (nil: the batch is whole). A process of a data-parallel run computes
     /// rows `first ..< first + count` of the global batch; dropout then draws the masks those
@@ -124,6 +123,7 @@ public final class Runtime: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` marked as `phase` of a training step.
     public func withPhase<R>(_ phase: StepPhase, _ body: () throws -> R) rethrows -> R {
         let saved = self.phase
         self.phase = phase

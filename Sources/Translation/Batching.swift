@@ -62,14 +62,17 @@ public struct TokenBatcher: Sendable {
     }
 
     /// Process `rank`'s share of the batch `indices` when `size` processes split it: a
-    /// contiguous run of its rows (none when there are fewer rows than processes), padded to
+    /// contiguous run of its rows (with fewer rows than processes some ranks get none, never
+    /// rank 0, which logs and verifies), padded to
     /// the whole batch's lengths so that every row is computed as in the whole batch. One
     /// process gets the whole batch, as `batch(_:)` builds it.
     public func share(_ indices: [Int], rank: Int, of size: Int) -> BatchShare {
         let targetTokens = { (i: Int) in (self.pairs[i].target + [BytePairEncoding.eos]).filter { $0 != BytePairEncoding.pad }.count }
         let total = indices.reduce(0) { $0 + targetTokens($1) }
         guard size > 1 else { return BatchShare(batch: batch(indices), weight: 1, globalTokens: total) }
-        let rows = indices.count * rank / size ..< indices.count * (rank + 1) / size
+        // Rounded up, so rank 0 always has a row.
+        let start = { (r: Int) in (indices.count * r + size - 1) / size }
+        let rows = start(rank) ..< start(rank + 1)
         guard !rows.isEmpty else { return BatchShare(batch: nil, weight: 0, globalTokens: total) }
         let padding = (source: indices.map { pairs[$0].source.count }.max() ?? 0, target: indices.map { pairs[$0].target.count + 1 }.max() ?? 0)
         let mine = indices[rows]

@@ -28,9 +28,13 @@ enum ExitStatus {
             terminate(ExitCode.validationFailure.rawValue, error)
         case is MemoryBudget.Violation, is PlannedOverBudget:
             terminate(memoryBudgetExceeded, error)
-        case is ExitCode:
-            RevSearch.exit(withError: error)
-        case _ where RevSearch.exitCode(for: error) != .failure:
+        case is ExitCode, _ where RevSearch.exitCode(for: error) != .failure:
+            // In a data-parallel job these end every process too (a bad option found once the job began).
+            if Processes.joined {
+                let message = RevSearch.fullMessage(for: error)
+                if !message.isEmpty { FileHandle.standardError.write(Data("revsearch: \(Processes.place)\(message)\n".utf8)) }
+                Processes.end(RevSearch.exitCode(for: error).rawValue)
+            }
             RevSearch.exit(withError: error)
         default:
             terminate(badInput, error)

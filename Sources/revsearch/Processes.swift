@@ -12,6 +12,9 @@ enum Processes {
     /// The MPI world, once `join` has joined it (set before any command runs, read after).
     nonisolated(unsafe) private(set) static var world: MPICommunicator?
 
+    /// Whether this process is part of an MPI job.
+    static var joined: Bool { world != nil }
+
     /// The communicator a run uses.
     static var communicator: Communicator { world ?? SingleProcess() }
 

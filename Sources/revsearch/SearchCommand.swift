@@ -126,6 +126,9 @@ struct SearchCommand: ParsableCommand {
             guard let match = InjectedFaults.named.first(where: { $0.0 == name }) else {
                 throw ValidationError("--fault: unknown fault '\(name)'; known: \(InjectedFaults.named.map(\.0).joined(separator: ", "))")
             }
+            if let faultRank, faultRank >= s.communicator.size {
+                throw ValidationError("--fault-rank: expected a rank below the job's \(s.communicator.size) processes, found \(faultRank)")
+            }
             if faultRank == nil || faultRank == s.communicator.rank { s.faults.insert(match.1) }
         }
         return s
