@@ -67,7 +67,9 @@ public struct TokenBatcher: Sendable {
     /// the whole batch's lengths so that every row is computed as in the whole batch. One
     /// process gets the whole batch, as `batch(_:)` builds it.
     public func share(_ indices: [Int], rank: Int, of size: Int) -> BatchShare {
-        let targetTokens = { (i: Int) in (self.pairs[i].target + [BytePairEncoding.eos]).filter { $0 != BytePairEncoding.pad }.count }
+        // What Seq2SeqBatch.targetTokens counts: target ids and EOS that are not padding.
+        let eos = BytePairEncoding.eos != BytePairEncoding.pad ? 1 : 0
+        let targetTokens = { (i: Int) in self.pairs[i].target.reduce(eos) { $1 != BytePairEncoding.pad ? $0 + 1 : $0 } }
         let total = indices.reduce(0) { $0 + targetTokens($1) }
         guard size > 1 else { return BatchShare(batch: batch(indices), weight: 1, globalTokens: total) }
         // Rounded up, so rank 0 always has a row.

@@ -16,6 +16,8 @@ public final class GradientReduction {
     /// Bytes each process has sent into sums so far, and the number of calls.
     public private(set) var bytes = 0
     public private(set) var calls = 0
+    /// The Float64 staging buffer, kept between steps (up to `bucketElements`, 4 MiB by default).
+    private var staging: [Double] = []
 
     public init(_ communicator: Communicator, bucketBytes: Int = 4 << 20) {
         self.communicator = communicator
@@ -33,7 +35,12 @@ public final class GradientReduction {
         var header = [weight == 0 ? 0 : weight * loss] + parameters.map { $0.tensor.grad == nil ? 0.0 : 1.0 }
         sum(&header)
         let reduced = parameters.indices.filter { header[$0 + 1] > 0 }.map { parameters[$0].tensor }
-        var bucket = [Double](repeating: 0, count: min(bucketElements, reduced.reduce(0) { $0 + $1.count }))
+        let capacity = min(bucketElements, reduced.reduce(0) { $0 + $1.count })
+        // Taken out of `staging` (not copied: a second reference would make the first write copy 4 MiB).
+        var bucket: [Double] = []
+        swap(&bucket, &staging)
+        if bucket.count < capacity { bucket = [Double](repeating: 0, count: capacity) }
+        defer { staging = bucket }
         // Pieces of tensors in the bucket: (tensor, first element, count, offset in the bucket).
         var pieces: [(Tensor, Int, Int, Int)] = []
         var filled = 0
@@ -61,12 +68,12 @@ public final class GradientReduction {
             let gradient = tensor.grad!
             var first = 0
             while first < tensor.count {
-                let count = min(tensor.count - first, bucket.count - filled)
+                let count = min(tensor.count - first, capacity - filled)
                 bucket.withUnsafeMutableBufferPointer { load(gradient, at: first, count, scaledBy: weight, into: $0.baseAddress! + filled) }
                 pieces.append((tensor, first, count, filled))
                 filled += count
                 first += count
-                if filled == bucket.count { flush() }
+                if filled == capacity { flush() }
             }
         }
         flush()
