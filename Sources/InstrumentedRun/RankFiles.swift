@@ -28,19 +28,20 @@ extension Communicator {
 
     /// Rank 0's `value` on every process (the others' are ignored).
     func fromRankZero(_ value: Int) -> Int {
-        guard size > 1 else { return value }
-        var sum = [rank == 0 ? Double(value) : 0]
-        sum.withUnsafeMutableBufferPointer { self.sum($0) }
-        return Int(sum[0])
+        size > 1 ? Int(summed(rank == 0 ? Double(value) : 0)) : value
     }
 
     /// Whether `flag` holds on any process: what every process decides together, such as
     /// stopping at a time limit each measures on its own clock (one stopping alone would
     /// leave the others waiting in the next step's sums).
     func any(_ flag: Bool) -> Bool {
-        guard size > 1 else { return flag }
-        var value = [flag ? 1.0 : 0.0]
-        value.withUnsafeMutableBufferPointer { sum($0) }
-        return value[0] > 0
+        size > 1 ? summed(flag ? 1 : 0) > 0 : flag
+    }
+
+    /// `value` summed over the processes.
+    private func summed(_ value: Double) -> Double {
+        var total = [value]
+        total.withUnsafeMutableBufferPointer { sum($0) }
+        return total[0]
     }
 }
