@@ -28,16 +28,18 @@ public struct OpSpec: Sendable {
     /// Decoder ops are causal: masked attention, left-padded convolutions.
     public var causal: Bool
     public var dtype: DType
+    /// How a parametric op is wrapped (post-norm unless a model config says otherwise).
+    public var wrap: OpWrap
     /// Deliberate faults for mutation tests (empty in a normal model; not public API).
     package var faults: InjectedFaults = []
 
-    public init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType) {
+    public init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType, wrap: OpWrap = .postNorm) {
         self.channels = channels; self.modelWidth = modelWidth; self.heads = heads
-        self.causal = causal; self.dtype = dtype
+        self.causal = causal; self.dtype = dtype; self.wrap = wrap
     }
 
-    package init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType, faults: InjectedFaults) {
-        self.init(channels: channels, modelWidth: modelWidth, heads: heads, causal: causal, dtype: dtype)
+    package init(channels: Int, modelWidth: Int, heads: Int, causal: Bool, dtype: DType, wrap: OpWrap, faults: InjectedFaults) {
+        self.init(channels: channels, modelWidth: modelWidth, heads: heads, causal: causal, dtype: dtype, wrap: wrap)
         self.faults = faults
     }
 }

@@ -10,7 +10,7 @@ public struct OpRegistry: Sendable {
 
     public struct Entry: Sendable {
         public let name: String
-        /// Parametric ops are used as LayerNorm(H + o(H)); zero and identity are not.
+        /// Parametric ops are wrapped (`OpWrap`: LayerNorm(H + o(H)) by default); zero and identity are not.
         public let wrapped: Bool
         /// Only meaningful in the decoder (cross-attention needs an encoder output).
         public let decoderOnly: Bool
@@ -33,7 +33,7 @@ public struct OpRegistry: Sendable {
         names.filter { decoder || !entries[$0]!.decoderOnly }
     }
 
-    /// Builds `name` for `spec`, wrapped as LayerNorm(H + o(H)) when the op is parametric.
+    /// Builds `name` for `spec`, wrapped as `spec.wrap` says when the op is parametric.
     /// The op is first run once on a small probe batch: a plugin whose output does not have
     /// its input's shape [B, T, c] is an error naming it, not a trap deep in a layer.
     public func make(_ name: String, spec: OpSpec, rng: inout RandomState) throws -> CandidateOp {
@@ -81,14 +81,17 @@ public enum OpError: Error, CustomStringConvertible {
     }
 }
 
-/// LayerNorm(H + Dropout(o(H))): how every parametric op is used inside G_k.
+/// How every parametric op is used inside G_k: LayerNorm(H + Dropout(o(H))) (post-norm) or
+/// Dropout(o(LayerNorm(H))) (pre-norm), as `OpWrap` describes.
 public final class WrappedOp: CandidateOp {
     public let inner: CandidateOp
+    public let wrap: OpWrap
     let gamma: Tensor
     let beta: Tensor
 
     init(_ inner: CandidateOp, spec: OpSpec) {
         self.inner = inner
+        wrap = spec.wrap
         gamma = .parameter(filled: 1, shape: [spec.channels], dtype: spec.dtype)
         beta = .parameter(filled: 0, shape: [spec.channels], dtype: spec.dtype)
     }
@@ -98,15 +101,21 @@ public final class WrappedOp: CandidateOp {
     }
 
     public func forward(_ h: Tensor, _ context: OpContext) -> Tensor {
-        residual(h, inner.forward(h, context), context)
+        wrapped(h, context) { inner.forward($0, context) }
     }
 
+    /// Layer norm is per position, so a pre-norm op's step normalises the newest position alone.
     public func decodeStep(_ h: Tensor, _ context: OpContext, cache: inout DecodingCache) -> Tensor {
-        residual(h, inner.decodeStep(h, context, cache: &cache), context)
+        wrapped(h, context) { inner.decodeStep($0, context, cache: &cache) }
     }
 
-    func residual(_ h: Tensor, _ o: Tensor, _ context: OpContext) -> Tensor {
-        let kept = context.dropout > 0 ? dropout(o, rate: context.dropout, key: context.key(for: "residual")) : o
-        return layerNorm(add(h, kept), gamma: gamma, beta: beta)
+    func wrapped(_ h: Tensor, _ context: OpContext, _ op: (Tensor) -> Tensor) -> Tensor {
+        func dropped(_ o: Tensor) -> Tensor {
+            context.dropout > 0 ? dropout(o, rate: context.dropout, key: context.key(for: "residual")) : o
+        }
+        switch wrap {
+        case .postNorm: return layerNorm(add(h, dropped(op(h))), gamma: gamma, beta: beta)
+        case .preNorm: return dropped(op(layerNorm(h, gamma: gamma, beta: beta)))
+        }
     }
 }

@@ -38,7 +38,7 @@ public final class ReversibleTransformer {
         let n = config.splits
         var encoderLayers: [ReversibleLayer] = []
         for i in 0..<config.encoderLayers {
-            let spec = OpSpec(channels: d / n, modelWidth: d, heads: config.heads, causal: false, dtype: dtype, faults: faults)
+            let spec = OpSpec(channels: d / n, modelWidth: d, heads: config.heads, causal: false, dtype: dtype, wrap: config.wrap, faults: faults)
             let nodes = try config.nodeOps(decoder: false, layer: i, registry: registry).map {
                 try NodeFunction(opNames: $0, pooling: config.pooling, spec: spec, registry: registry, rng: &rng)
             }
@@ -46,7 +46,7 @@ public final class ReversibleTransformer {
         }
         var decoderLayers: [ReversibleLayer] = []
         for i in 0..<config.decoderLayers {
-            let spec = OpSpec(channels: d / (n + 1), modelWidth: d, heads: config.heads, causal: true, dtype: dtype, faults: faults)
+            let spec = OpSpec(channels: d / (n + 1), modelWidth: d, heads: config.heads, causal: true, dtype: dtype, wrap: config.wrap, faults: faults)
             var nodes = try config.nodeOps(decoder: true, layer: i, registry: registry).map {
                 try NodeFunction(opNames: $0, pooling: config.pooling, spec: spec, registry: registry, rng: &rng)
             }

@@ -15,21 +15,24 @@ public struct Genotype: Codable, Sendable, Equatable {
     public var modelWidth: Int
     public var embeddingWidth: Int
     public var pooling: Pooling
+    /// How the searched super-network wrapped its ops, and so how the derived model wraps
+    /// them; absent (post-norm) in genotypes written before the choice existed.
+    public var wrap: OpWrap?
     /// [layer][node] op names, s x n each.
     public var encoder: [[String]]
     public var decoder: [[String]]
     /// softmax(alpha) of every node when derived, [stack.layer.split: weights by op], for the record.
     public var weights: [String: [String: Double]]?
 
-    public init(splits: Int, blockLayers: Int, modelWidth: Int, embeddingWidth: Int, pooling: Pooling,
+    public init(splits: Int, blockLayers: Int, modelWidth: Int, embeddingWidth: Int, pooling: Pooling, wrap: OpWrap?,
                 encoder: [[String]], decoder: [[String]], weights: [String: [String: Double]]?) {
         self.splits = splits; self.blockLayers = blockLayers; self.modelWidth = modelWidth
-        self.embeddingWidth = embeddingWidth; self.pooling = pooling
+        self.embeddingWidth = embeddingWidth; self.pooling = pooling; self.wrap = wrap
         self.encoder = encoder; self.decoder = decoder; self.weights = weights
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, splits, pooling, encoder, decoder, weights
+        case version, splits, pooling, wrap, encoder, decoder, weights
         case blockLayers = "block_layers", modelWidth = "model_width", embeddingWidth = "embedding_width"
     }
 
@@ -50,7 +53,7 @@ public struct Genotype: Codable, Sendable, Equatable {
         }
         let c = model.config
         return Genotype(splits: c.splits, blockLayers: c.encoderLayers, modelWidth: c.modelWidth, embeddingWidth: c.embeddingWidth,
-                        pooling: c.pooling, encoder: choose("encoder", model.encoder, searchedNodes: c.splits),
+                        pooling: c.pooling, wrap: c.wrap, encoder: choose("encoder", model.encoder, searchedNodes: c.splits),
                         decoder: choose("decoder", model.decoder, searchedNodes: c.splits), weights: weights)
     }
 
@@ -88,7 +91,7 @@ public struct Genotype: Codable, Sendable, Equatable {
             }
         }
         return Genotype(splits: template.splits, blockLayers: template.blockLayers, modelWidth: template.modelWidth,
-                        embeddingWidth: template.embeddingWidth, pooling: template.pooling,
+                        embeddingWidth: template.embeddingWidth, pooling: template.pooling, wrap: template.wrap,
                         encoder: draw("encoder", template.encoder), decoder: draw("decoder", template.decoder), weights: nil)
     }
 
@@ -98,6 +101,7 @@ public struct Genotype: Codable, Sendable, Equatable {
         config.modelWidth = modelWidth
         config.embeddingWidth = embeddingWidth
         config.pooling = pooling
+        config.wrap = wrap ?? .postNorm
         config.encoderLayers = encoderLayers
         config.decoderLayers = decoderLayers
         config.encoderGenotype = (0..<encoderLayers).map { encoder[$0 % encoder.count] }

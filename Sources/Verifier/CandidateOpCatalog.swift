@@ -3,8 +3,9 @@ import Reversible
 import TensorCore
 
 /// Gradient-check rows for the composites the model is built of: every candidate op of a
-/// registry as a layer uses it (parametric ones inside LayerNorm(H + Dropout(o(H))), so the
-/// wrapper, attention and dynamic convolution are covered), on a ragged batch with the
+/// registry as a layer uses it (parametric ones inside both wrappers, LayerNorm(H + Dropout(o(H)))
+/// as "op:NAME" and Dropout(o(LayerNorm(H))) as "op:NAME/pre-norm", so the wrappers, attention
+/// and dynamic convolution are covered), on a ragged batch with the
 /// masks the model passes, dropout on. Causal (decoder) and centred (encoder) forms; the
 /// decoder form reads an encoder output through its own padding mask. A user's registry
 /// gets the same rows for its own ops.
@@ -31,15 +32,20 @@ public enum CandidateOpCatalog {
     static var standardCases: [GradCheckCase] { uncheckedCases(.standard) }
 
     static func uncheckedCases(_ registry: OpRegistry) -> [GradCheckCase] {
-        entries(registry).flatMap { entry in forms(entry).map { causal in opCase(entry, causal: causal, registry: registry) } }
+        entries(registry).flatMap { entry in
+            wraps(entry).flatMap { wrap in forms(entry).map { causal in opCase(entry, causal: causal, wrap: wrap, registry: registry) } }
+        }
     }
+
+    /// Both wrappers for a parametric op; zero and identity are not wrapped.
+    static func wraps(_ entry: OpRegistry.Entry) -> [OpWrap] { entry.wrapped ? OpWrap.allCases : [.postNorm] }
 
     static func entries(_ registry: OpRegistry) -> [OpRegistry.Entry] { registry.names.compactMap { registry.entries[$0] } }
 
     /// Centred (encoder) and causal (decoder) forms; a decoder-only op has only the second.
     static func forms(_ entry: OpRegistry.Entry) -> [Bool] { entry.decoderOnly ? [true] : [false, true] }
 
-    static func opCase(_ entry: OpRegistry.Entry, causal: Bool, registry: OpRegistry) -> GradCheckCase {
+    static func opCase(_ entry: OpRegistry.Entry, causal: Bool, wrap: OpWrap, registry: OpRegistry) -> GradCheckCase {
         let (b, t, s, c) = (lengths.count, length, memoryLength, channels)
         let d = 2 * c
         let shape = describe(("h", [b, t, c])) + (causal ? " " + describe(("memory", [b, s, d])) + " causal" : " centred")
@@ -47,11 +53,12 @@ public enum CandidateOpCatalog {
         // The chain: the op's projections (sums of up to 4c), attention over T and S, the
         // wrapper's layer norm (4c), and weight gradients summed over the B·T positions.
         let roundings = 30 + 8 * c + 2 * max(t, s) + 2 * b * t
-        return GradCheckCase(op: "op:" + entry.name, shape: shape, mode: .directional, directions: 8, roundings: roundings) { dtype, rng in
-            let spec = OpSpec(channels: c, modelWidth: d, heads: heads, causal: causal, dtype: dtype)
+        let name = "op:" + entry.name + (wrap == .postNorm ? "" : "/" + wrap.rawValue)
+        return GradCheckCase(op: name, shape: shape, mode: .directional, directions: 8, roundings: roundings) { dtype, rng in
+            let spec = OpSpec(channels: c, modelWidth: d, heads: heads, causal: causal, dtype: dtype, wrap: wrap)
             var weights = rng
             // Weights drawn in Float32 and copied, so both dtypes hold the same numbers.
-            let single = registry.make(entry, spec: OpSpec(channels: c, modelWidth: d, heads: heads, causal: causal, dtype: .float32),
+            let single = registry.make(entry, spec: OpSpec(channels: c, modelWidth: d, heads: heads, causal: causal, dtype: .float32, wrap: wrap),
                                        rng: &weights)
             var built = rng
             let op = registry.make(entry, spec: spec, rng: &built)

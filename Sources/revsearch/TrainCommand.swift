@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a translation model on a parallel corpus (checkpoints, validation, --resume).",
         discussion: """
             Trains the baseline Transformer, or with --genotype G.json the reversible model of a derived \
-            architecture (the genotype's block stacked to --layers; d, e, splits and pooling come from the genotype). \
+            architecture (the genotype's block stacked to --layers; d, e, splits, pooling and wrap come from the genotype). \
             With --resume the model, its options and the backprop mode come from RUN/checkpoint.json \
             (--backprop, if given, replaces the mode).
             """

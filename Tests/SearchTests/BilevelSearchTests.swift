@@ -118,7 +118,7 @@ import Translation
     }
 
     @Test func genotypeFilesRoundTripAndBadOnesNameTheProblem() throws {
-        let genotype = Genotype(splits: 2, blockLayers: 1, modelWidth: 24, embeddingWidth: 8, pooling: .max,
+        let genotype = Genotype(splits: 2, blockLayers: 1, modelWidth: 24, embeddingWidth: 8, pooling: .max, wrap: nil,
                                 encoder: [["conv3", "ffn"]], decoder: [["self_attn", "glu"]], weights: nil)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("g-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,18 +1,19 @@
+import Ops
 import Search
 import Testing
 
-/// Random architectures from a search's space: the same shape, each node's op one the
+/// Random architectures from a search's space: the same shape and wrapper, each node's op one the
 /// search weighed there, never zero, one draw per seed.
 @Suite struct RandomGenotypeTests {
     static let template = Genotype(
-        splits: 2, blockLayers: 2, modelWidth: 24, embeddingWidth: 8, pooling: .max,
+        splits: 2, blockLayers: 2, modelWidth: 24, embeddingWidth: 8, pooling: .max, wrap: .preNorm,
         encoder: [["conv3", "ffn"], ["glu", "identity"]], decoder: [["ffn", "conv3"], ["self_attn", "glu"]],
         weights: ["encoder.layer1.split1": ["conv3": 0.5, "ffn": 0.3, "zero": 0.2], "encoder.layer1.split2": ["ffn": 0.6, "glu": 0.4]])
 
     @Test func sameShapeOpsFromTheSearchSpaceNeverZero() {
         let drawn = (1...40).map { Genotype.random(like: Self.template, seed: UInt64($0)) }
         for g in drawn {
-            #expect(g.splits == 2 && g.blockLayers == 2 && g.modelWidth == 24 && g.embeddingWidth == 8 && g.pooling == .max)
+            #expect(g.splits == 2 && g.blockLayers == 2 && g.modelWidth == 24 && g.embeddingWidth == 8 && g.pooling == .max && g.wrap == .preNorm)
             #expect(g.encoder.map(\.count) == [2, 2] && g.decoder.map(\.count) == [2, 2])
             #expect(["conv3", "ffn"].contains(g.encoder[0][0]) && ["ffn", "glu"].contains(g.encoder[0][1]))
             #expect(!(g.encoder + g.decoder).joined().contains("zero"))

@@ -59,10 +59,11 @@ import Translation
     }
 
     /// Every standard decoder op at some node, convolutions wider than the steps taken
-    /// (conv11 keeps a partial window) and narrower (conv3 drops positions).
-    @Test func derivedReversibleStepsEqualFullDecoding() throws {
+    /// (conv11 keeps a partial window) and narrower (conv3 drops positions), under either wrapper.
+    @Test(arguments: OpWrap.allCases)
+    func derivedReversibleStepsEqualFullDecoding(_ wrap: OpWrap) throws {
         let config = ModelConfig(sourceVocabulary: 300, targetVocabulary: 300, embeddingWidth: 8, modelWidth: 12, splits: 2,
-                                 encoderLayers: 1, decoderLayers: 6, heads: 2, pooling: .max, dropout: 0, dtype: .float64,
+                                 encoderLayers: 1, decoderLayers: 6, heads: 2, pooling: .max, wrap: wrap, dropout: 0, dtype: .float64,
                                  encoderGenotype: [["self_attn", "conv3"]],
                                  decoderGenotype: [["conv3", "dynconv3"], ["self_attn", "glu"], ["ffn", "conv11"],
                                                    ["dynconv7", "self_attn"], ["zero", "identity"], ["conv5", "ffn"]], seed: 3)

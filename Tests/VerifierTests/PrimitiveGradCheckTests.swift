@@ -14,12 +14,16 @@ import Verifier
         #expect(result.comparisons > 0)
     }
 
-    /// Every candidate op of the registry has rows, causal and centred unless decoder-only.
+    /// Every candidate op of the registry has rows, causal and centred unless decoder-only,
+    /// and a parametric op has them under the pre-norm wrapper too.
     @Test func everyCandidateOpHasRows() throws {
         let rows = try CandidateOpCatalog.cases(registry: .standard)
         for name in OpRegistry.standard.names {
+            let forms = name == "cross_attn" ? 1 : 2
             let count = rows.filter { $0.op == "op:" + name }.count
-            #expect(count == (name == "cross_attn" ? 1 : 2), "\(name): \(count) rows")
+            #expect(count == forms, "\(name): \(count) rows")
+            let preNorm = rows.filter { $0.op == "op:\(name)/pre-norm" }.count
+            #expect(preNorm == (["zero", "identity"].contains(name) ? 0 : forms), "\(name)/pre-norm: \(preNorm) rows")
         }
     }
 }

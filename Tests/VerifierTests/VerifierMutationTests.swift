@@ -7,17 +7,17 @@ import Verifier
 /// Each trap of DESIGN.md section 3, injected on purpose, must make the verifier fail;
 /// without a fault the same check passes. A verifier that cannot fail proves nothing.
 @Suite struct VerifierMutationTests {
-    static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1) -> VerificationSetup {
+    static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1, wrap: OpWrap = .postNorm) -> VerificationSetup {
         let model = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 24, splits: 2,
-                                encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, dropout: dropout, dtype: dtype)
+                                encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, wrap: wrap, dropout: dropout, dtype: dtype)
         var setup = VerificationSetup(model: model, modes: [.reconstruction])
         setup.faults = faults
         return setup
     }
 
-    @Test(arguments: [DType.float64, .float32])
-    func faultFreeModelPasses(_ dtype: DType) throws {
-        let report = try Verification.run(Self.setup([], dtype: dtype))
+    @Test(arguments: [DType.float64, .float32], OpWrap.allCases)
+    func faultFreeModelPasses(_ dtype: DType, _ wrap: OpWrap) throws {
+        let report = try Verification.run(Self.setup([], dtype: dtype, wrap: wrap))
         #expect(report.passed, "act \(report.maxActivationRelError ?? .nan) grad \(report.maxGradRelError) fd \(report.fdMaxFraction)")
         if dtype == .float64 {
             #expect(report.maxGradRelError <= 1e-10)
