@@ -24,13 +24,16 @@ public enum DerivedModel {
 
     /// The setup of a checked genotype (`load`) stacked to `layers` + `layers`; with
     /// `embeddingWidth`, the factorised embedding (and the tied output layer) that wide
-    /// instead of the genotype's e (a comparison with a baseline of wider embeddings).
+    /// instead of the genotype's e (a comparison with a baseline of wider embeddings); with
+    /// `wrap`, its ops wrapped so instead of as the genotype says (an ablation of the wrapper).
     public static func setup(_ genotype: Genotype, path: String, layers: Int, heads: Int, dropout: Double, vocabulary: Int, seed: UInt64,
-                             backprop: BackpropMode, embeddingWidth: Int? = nil, registry: OpRegistry = .standard) throws -> ReversibleSetup {
+                             backprop: BackpropMode, embeddingWidth: Int? = nil, wrap: OpWrap? = nil,
+                             registry: OpRegistry = .standard) throws -> ReversibleSetup {
         let base = ModelConfig(sourceVocabulary: vocabulary, targetVocabulary: vocabulary, heads: heads, dropout: dropout,
                                dtype: .float32, seed: seed)
         var config = genotype.modelConfig(base: base, encoderLayers: layers, decoderLayers: layers)
         if let embeddingWidth { config.embeddingWidth = embeddingWidth }
+        if let wrap { config.wrap = wrap }
         // What a checked genotype cannot get wrong any more (layers, dropout) is the command line's.
         let problems = config.validate(registry: registry)
         guard problems.isEmpty else { throw InputError("\(path) with these options: " + problems.joined(separator: "; ")) }

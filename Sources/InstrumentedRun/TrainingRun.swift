@@ -39,6 +39,8 @@ public struct TrainingRun {
         public var layers: Int?
         /// A genotype model's embedding width e (default: the genotype's).
         public var embeddingWidth: Int?
+        /// A genotype model's op wrapper (default: the genotype's).
+        public var wrap: OpWrap?
         /// Attention heads (default 4).
         public var heads: Int?
         /// Dropout (default 0.2).
@@ -222,7 +224,7 @@ public struct TrainingRun {
         if let derived, let path = s.genotype {
             return .reversible(try DerivedModel.setup(derived, path: path, layers: s.layers ?? 6, heads: s.heads ?? 4, dropout: s.dropout ?? 0.2,
                                                       vocabulary: vocabulary, seed: s.seed ?? 1, backprop: s.backprop ?? .full,
-                                                      embeddingWidth: s.embeddingWidth, registry: s.registry))
+                                                      embeddingWidth: s.embeddingWidth, wrap: s.wrap, registry: s.registry))
         }
         return .baseline(.init(vocabulary: vocabulary, modelWidth: s.modelWidth ?? 256, encoderLayers: s.layers ?? 3, decoderLayers: s.layers ?? 3,
                                heads: s.heads ?? 4, dropout: s.dropout ?? 0.2, seed: s.seed ?? 1))
@@ -241,14 +243,15 @@ public struct TrainingRun {
             ("max-tokens", s.maxTokens.map(String.init), String(o.maxTokens)), ("lr", s.learningRate.map { "\($0)" }, "\(o.peakLearningRate)"),
             ("warmup", s.warmup.map(String.init), String(o.warmupSteps)), ("seed", s.seed.map(String.init), String(o.seed)),
         ]
-        let (width, embedding, depth, headCount, rate) = switch record.model {
-        case .baseline(let c): (c.modelWidth, c.modelWidth, c.encoderLayers, c.heads, c.dropout)
+        let (width, embedding, depth, headCount, rate, wrap) = switch record.model {
+        case .baseline(let c): (c.modelWidth, c.modelWidth, c.encoderLayers, c.heads, c.dropout, "none (a baseline)")
         case .reversible(let setup): (setup.config.modelWidth, setup.config.embeddingWidth, setup.config.encoderLayers, setup.config.heads,
-                                      setup.config.dropout)
+                                      setup.config.dropout, setup.config.wrap.rawValue)
         }
         given += [("d", s.modelWidth.map(String.init), String(width)), ("e", s.embeddingWidth.map(String.init), String(embedding)),
                   ("layers", s.layers.map(String.init), String(depth)),
-                  ("heads", s.heads.map(String.init), String(headCount)), ("dropout", s.dropout.map { "\($0)" }, "\(rate)")]
+                  ("heads", s.heads.map(String.init), String(headCount)), ("dropout", s.dropout.map { "\($0)" }, "\(rate)"),
+                  ("wrap", s.wrap?.rawValue, wrap)]
         try ResumeOptions.refuseDifferences(given, checkpoint: checkpointPath, kind: "training")
     }
 

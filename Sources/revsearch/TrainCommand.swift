@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ops
 import InstrumentedRun
 import Profiler
 import Reversible
@@ -48,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hidden size d of the baseline (default 256); a genotype model takes d from its genotype.") var d: Int?
     @Option(help: "Encoder and decoder layers each (default 3 for the baseline; 6 for a genotype model).") var layers: Int?
     @Option(help: "A genotype model's embedding width e, in place of the genotype's (e.g. the baseline's d, for a comparison).") var e: Int?
+    @Option(help: "A genotype model's op wrapper, in place of the genotype's: post-norm, LayerNorm(H + o(H)), or pre-norm, o(LayerNorm(H)).")
+    var wrap: String?
     // Options that shape the model or the optimisation are optional so that a resumed run
     // can tell one given (which must match the checkpoint) from one left at its default.
     @Option(help: "Attention heads (default 4).") var heads: Int?
@@ -89,6 +92,10 @@ struct TrainCommand: ParsableCommand {
         }
         if let genotype, let d { throw ValidationError("--d \(d): a genotype model takes d from its genotype (\(genotype))") }
         if let e, genotype == nil && !resume { throw ValidationError("--e \(e): the embedding width of a genotype model (--genotype); the baseline's is d") }
+        if let wrap {
+            guard OpWrap(rawValue: wrap) != nil else { throw ValidationError("--wrap: expected post-norm or pre-norm, found \"\(wrap)\"") }
+            if genotype == nil && !resume { throw ValidationError("--wrap \(wrap): the op wrapper of a genotype model (--genotype); the baseline has none") }
+        }
         if backprop != nil && genotype == nil && !resume {
             throw ValidationError("--backprop applies to a genotype model (--genotype, or --resume of one)")
         }
@@ -104,6 +111,7 @@ struct TrainCommand: ParsableCommand {
         s.modelWidth = d
         s.layers = layers
         s.embeddingWidth = e
+        s.wrap = wrap.flatMap(OpWrap.init(rawValue:))
         s.heads = heads
         s.dropout = dropout
         s.maxTokens = maxTokens
