@@ -9,11 +9,18 @@
 public final class Tape {
     struct Entry {
         let inputs: [Tensor]
-        let outputs: [Tensor]
-        /// Gradients of the inputs from gradients of the outputs (nil: zero or not needed).
-        let backward: ([Tensor?]) -> [Tensor?]
+        let outputs: Outputs
         /// Scope of the forward operation; backward allocations are attributed to it.
         let scope: Scope
+    }
+
+    /// The outputs and the closure giving the inputs' gradients from theirs (nil: zero or
+    /// not needed). Nearly every primitive has one output: it keeps no array of outputs
+    /// and none of their gradients, and its closure is called directly, three heap objects
+    /// fewer per operation (a shape-only dry run is mostly such bookkeeping).
+    enum Outputs {
+        case one(Tensor, (Tensor) -> [Tensor?])
+        case many([Tensor], ([Tensor?]) -> [Tensor?])
     }
 
     private(set) var entries: [Entry] = []
@@ -48,15 +55,25 @@ public final class Tape {
                     root.accumulateGrad(seed)
                 }
                 while let entry = entries.popLast() {
-                    let outputGrads = entry.outputs.map(\.grad)
-                    if outputGrads.allSatisfy({ $0 == nil }) { continue }
-                    let inputGrads = runtime.withScope(entry.scope) { entry.backward(outputGrads) }
-                    for (input, grad) in zip(entry.inputs, inputGrads) where input.requiresGrad {
-                        if let grad { input.accumulateGrad(grad) }
+                    switch entry.outputs {
+                    case .one(let output, let backward):
+                        guard let grad = output.grad else { continue }
+                        accumulate(runtime.withScope(entry.scope) { backward(grad) }, into: entry.inputs)
+                        if !output.isLeaf { output.grad = nil }
+                    case .many(let outputs, let backward):
+                        let outputGrads = outputs.map(\.grad)
+                        if outputGrads.allSatisfy({ $0 == nil }) { continue }
+                        accumulate(runtime.withScope(entry.scope) { backward(outputGrads) }, into: entry.inputs)
+                        for output in outputs where !output.isLeaf { output.grad = nil }
                     }
-                    for output in entry.outputs where !output.isLeaf { output.grad = nil }
                 }
             }
+        }
+    }
+
+    private func accumulate(_ grads: [Tensor?], into inputs: [Tensor]) {
+        for (input, grad) in zip(inputs, grads) where input.requiresGrad {
+            if let grad { input.accumulateGrad(grad) }
         }
     }
 
@@ -92,19 +109,24 @@ extension Runtime {
 /// forward kernel, with its backward as the closure.
 @inline(__always)
 func record(_ outputs: [Tensor], inputs: [Tensor], backward: @escaping ([Tensor?]) -> [Tensor?]) {
+    record(outputs, .many(outputs, backward), inputs: inputs)
+}
+
+/// Single-output form of `record`: the closure gets the output's gradient.
+@inline(__always)
+func record(_ output: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+    record(CollectionOfOne(output), .one(output, backward), inputs: inputs)
+}
+
+@inline(__always)
+private func record(_ outputs: some Collection<Tensor>, _ entry: @autoclosure () -> Tape.Outputs, inputs: [Tensor]) {
     let runtime = Runtime.current
     guard let tape = runtime.tape, inputs.contains(where: \.requiresGrad) else { return }
     for output in outputs {
         output.requiresGrad = true
         output.isLeaf = false
     }
-    tape.append(Tape.Entry(inputs: inputs, outputs: outputs, backward: backward, scope: runtime.scope))
-}
-
-/// Single-output form of `record`: the closure gets the output's gradient.
-@inline(__always)
-func record(_ output: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
-    record([output], inputs: inputs) { grads in backward(grads[0]!) }
+    tape.append(Tape.Entry(inputs: inputs, outputs: entry(), scope: runtime.scope))
 }
 
 /// Records an operation defined outside the core (a custom primitive with a hand-written
