@@ -118,6 +118,8 @@ func record(_ output: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> 
     record(CollectionOfOne(output), .one(output, backward), inputs: inputs)
 }
 
+/// Marks `outputs` as computed and appends `entry` (built only when something is recorded:
+/// outside a tape, or with no input needing a gradient, a primitive allocates nothing here).
 @inline(__always)
 private func record(_ outputs: some Collection<Tensor>, _ entry: @autoclosure () -> Tape.Outputs, inputs: [Tensor]) {
     let runtime = Runtime.current
