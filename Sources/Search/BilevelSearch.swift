@@ -27,6 +27,11 @@ public final class BilevelSearch {
         /// H(softmax(alpha)) in nats. Positive values push every node toward one op, as
         /// DARTS variants do against a search that never decides; 0 (the default) is DARTS.
         public var alphaEntropyWeight = 0.0
+        /// Steps that update theta only, before alpha's first update: ops that start slowly
+        /// (attention, convolutions) train before alpha ranks them, against DARTS' bias toward
+        /// the ops that cut the loss fastest early (the weight warm-up of ProxylessNAS and
+        /// DARTS+). These steps still measure L_val, forward only; 0 (the default) is DARTS.
+        public var alphaWarmup = 0
         public var seed: UInt64 = 1
         public init() {}
 
@@ -35,10 +40,10 @@ public final class BilevelSearch {
             case maxTokens = "max_tokens", thetaPeakLearningRate = "theta_peak_learning_rate", thetaWarmup = "theta_warmup"
             case alphaLearningRate = "alpha_learning_rate", alphaWeightDecay = "alpha_weight_decay"
             case labelSmoothing = "label_smoothing", clipNorm = "clip_norm", hessianStep = "hessian_step"
-            case alphaEntropyWeight = "alpha_entropy_weight"
+            case alphaEntropyWeight = "alpha_entropy_weight", alphaWarmup = "alpha_warmup"
         }
 
-        /// Checkpoints written before the entropy term have none: it was 0.
+        /// Checkpoints written before the entropy term or the alpha warm-up have neither: both were 0.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             order = try c.decode(Order.self, forKey: .order)
@@ -52,6 +57,7 @@ public final class BilevelSearch {
             clipNorm = try c.decode(Double.self, forKey: .clipNorm)
             hessianStep = try c.decode(Double.self, forKey: .hessianStep)
             alphaEntropyWeight = try c.decodeIfPresent(Double.self, forKey: .alphaEntropyWeight) ?? 0
+            alphaWarmup = try c.decodeIfPresent(Int.self, forKey: .alphaWarmup) ?? 0
             seed = try c.decode(UInt64.self, forKey: .seed)
         }
     }
@@ -151,14 +157,37 @@ public final class BilevelSearch {
         validationBatches = []
     }
 
-    /// One alpha step then one theta step (DARTS' order).
+    /// Alpha's updates after `step` search steps (none in the warm-up): what its Adam's bias
+    /// correction counts, so a resumed search restores it.
+    public func alphaUpdates(afterStep step: Int) -> Int { max(step - options.alphaWarmup, 0) }
+
+    /// One alpha step then one theta step (DARTS' order); in alpha's warm-up, L_val measured
+    /// and theta's step alone.
     @discardableResult
     public func step() -> StepResult {
         let (train, validation) = nextBatches()
         stepCount += 1
         let key = RandomState.mix(options.seed ^ UInt64(stepCount) &* 0x9E37_79B9)
         thetaOptimizer.learningRate = schedule.rate(atStep: stepCount)
-        // Alpha.
+        let validationLoss = stepCount > options.alphaWarmup ? alphaStep(train: train, validation: validation, key: key)
+            : reduction.reduce([], loss: validation.batch.map {
+                model.evaluateLoss($0, dropoutKey: key ^ 1, training: true, labelSmoothing: options.labelSmoothing)
+            } ?? 0, weight: validation.weight)
+        // Theta.
+        zero()
+        let thetas = weights
+        let trainLoss = gradients(train, dropoutKey: key ^ 2, summing: thetas)
+        if options.clipNorm > 0 { clipGradientNorm(thetas, maxNorm: options.clipNorm) }
+        thetaOptimizer.update(thetas)
+        zero()
+        lastTrainBatch = train.batch.map { ($0, key ^ 2) }
+        lastValidationBatch = validation.batch.map { ($0, key ^ 1) }
+        return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.globalTokens + validation.globalTokens,
+                          learningRate: thetaOptimizer.learningRate)
+    }
+
+    /// Alpha's update on `validation` (first or second order, plus the entropy term): returns L_val.
+    private func alphaStep(train: BatchShare, validation: BatchShare, key: UInt64) -> Double {
         let validationLoss: Double
         let alphaGradients: [Tensor]
         switch options.order {
@@ -174,17 +203,7 @@ public final class BilevelSearch {
             alpha.tensor.grad = options.alphaEntropyWeight > 0 ? withEntropyTerm(gradient, alpha: alpha.tensor) : gradient
         }
         alphaOptimizer.update(alphas)
-        // Theta.
-        zero()
-        let thetas = weights
-        let trainLoss = gradients(train, dropoutKey: key ^ 2, summing: thetas)
-        if options.clipNorm > 0 { clipGradientNorm(thetas, maxNorm: options.clipNorm) }
-        thetaOptimizer.update(thetas)
-        zero()
-        lastTrainBatch = train.batch.map { ($0, key ^ 2) }
-        lastValidationBatch = validation.batch.map { ($0, key ^ 1) }
-        return StepResult(trainLoss: trainLoss, validationLoss: validationLoss, tokens: train.globalTokens + validation.globalTokens,
-                          learningRate: thetaOptimizer.learningRate)
+        return validationLoss
     }
 
     func zero() { for p in model.parameters { p.tensor.grad = nil } }

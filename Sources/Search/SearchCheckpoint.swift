@@ -83,6 +83,7 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
         ranges.number("options.clip_norm", o.clipNorm, 0...1e12, "a norm in [0, 1e12] (0: no clipping)")
         ranges.number("options.hessian_step", o.hessianStep, Double.leastNonzeroMagnitude...1e6, "a positive step")
         ranges.number("options.alpha_entropy_weight", o.alphaEntropyWeight, 0...1000, "a weight in [0, 1000]")
+        ranges.whole("options.alpha_warmup", o.alphaWarmup, 0...1_000_000_000)
         do { try ranges.check(path, what: "search checkpoint") } catch let error as CheckpointError { throw SearchError(error.description) }
         return checkpoint
     }
@@ -119,7 +120,7 @@ public struct SearchCheckpoint: Codable, Sendable, ChecksummedRecord {
                 let m = try stored("\(prefix).m.\(name)", like: tensor), v = try stored("\(prefix).v.\(name)", like: tensor)
                 moments[name] = (m.converted(to: m.dtype, category: .optimizerState), v.converted(to: v.dtype, category: .optimizerState))
             }
-            optimizer.restore(step: step, moments: moments)
+            optimizer.restore(step: optimizer === search.alphaOptimizer ? search.alphaUpdates(afterStep: step) : step, moments: moments)
         }
         search.resume(step: step, epoch: epoch, batchIndex: batchIndex)
     }

@@ -52,6 +52,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Theta's warm-up steps (default 400).") var warmup: Int?
     @Option(help: "Alpha's learning rate, fixed (default 3e-4).") var alphaLr: Double?
     @Option(help: "Weight lambda of an entropy term in alpha's objective: L_val + lambda * the sum over nodes of H(softmax(alpha)) in nats (default 0, DARTS); positive values push each node toward one op.") var alphaEntropy: Double?
+    @Option(help: "Steps that update theta only before alpha's first update, so slow-starting ops train before alpha ranks them (default 0, DARTS).") var alphaWarmup: Int?
     @Option(help: "BPE merges to learn when the run has no vocabulary yet.") var merges = 8000
     @Option(help: "Use this vocabulary file instead of learning one.") var vocab: String?
     @Option(help: "Seed of the weights, the halves, the data order and dropout (default 1).") var seed: UInt64?
@@ -84,6 +85,7 @@ struct SearchCommand: ParsableCommand {
         if let warmup { try OptionRanges.steps("warmup", warmup, from: 0) }
         if let alphaLr { try OptionRanges.rate("alpha-lr", alphaLr) }
         try OptionRanges.number("alpha-entropy", alphaEntropy, 0...1000, "a weight in [0, 1000]")
+        if let alphaWarmup { try OptionRanges.steps("alpha-warmup", alphaWarmup, from: 0) }
         try OptionRanges.merges(merges)
         try OptionRanges.threads(threads)
     }
@@ -114,6 +116,7 @@ struct SearchCommand: ParsableCommand {
         s.search.thetaWarmup = warmup ?? 400
         s.search.alphaLearningRate = alphaLr ?? 3e-4
         s.search.alphaEntropyWeight = alphaEntropy ?? 0
+        s.search.alphaWarmup = alphaWarmup ?? 0
         s.search.seed = seed ?? 1
         s.merges = merges
         s.vocabulary = vocab
@@ -155,6 +158,7 @@ struct SearchCommand: ParsableCommand {
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),
             ("warmup", warmup.map(String.init), String(o.thetaWarmup)), ("alpha-lr", alphaLr.map { "\($0)" }, "\(o.alphaLearningRate)"),
             ("alpha-entropy", alphaEntropy.map { "\($0)" }, "\(o.alphaEntropyWeight)"),
+            ("alpha-warmup", alphaWarmup.map(String.init), String(o.alphaWarmup)),
         ]
         try ResumeOptions.refuseOtherVocabulary(vocab, run: out)
         try ResumeOptions.refuseDifferences(given, checkpoint: path, kind: "search")

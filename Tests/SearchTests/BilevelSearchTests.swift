@@ -17,7 +17,8 @@ import Translation
     /// `smooth`: only ops without kinks (no ReLU, no max pooling), so that DARTS' finite-
     /// difference Hessian-vector product is accurate to O(eps²) and can be compared tightly.
     static func search(order: BilevelSearch.Order, dropout: Double = 0, dtype: DType = .float64, smooth: Bool = false,
-                       hessianStep: Double = 0.01, alphaEntropyWeight: Double = 0, alphaLearningRate: Double = 3e-4) throws -> BilevelSearch {
+                       hessianStep: Double = 0.01, alphaEntropyWeight: Double = 0, alphaLearningRate: Double = 3e-4,
+                       alphaWarmup: Int = 0) throws -> BilevelSearch {
         let config = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 12, splits: 2,
                                  encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: smooth ? .mean : .max, dropout: dropout, dtype: dtype,
                                  encoderOps: smooth ? ["glu", "self_attn", "zero", "identity"] : ["conv3", "self_attn", "ffn", "zero", "identity"],
@@ -30,6 +31,7 @@ import Translation
         options.hessianStep = hessianStep
         options.alphaEntropyWeight = alphaEntropyWeight
         options.alphaLearningRate = alphaLearningRate
+        options.alphaWarmup = alphaWarmup
         return try BilevelSearch(model: try ReversibleTransformer(config), pairs: pairs(24), options: options)
     }
 
@@ -99,6 +101,27 @@ import Translation
         }
         let (plain, sharpened) = (try meanEntropy(0), try meanEntropy(1))
         #expect(sharpened < plain - 0.01, "mean normalised entropy \(sharpened) with lambda 1 against \(plain) without")
+    }
+
+    /// In alpha's warm-up theta trains and alpha stays where it started; L_val is still
+    /// measured, the same figure an alpha step on that batch reports; after the warm-up alpha
+    /// moves as Adam's first update would move it.
+    @Test func alphaWarmupTrainsThetaOnlyAndStillMeasuresTheValidationLoss() throws {
+        let warm = try Self.search(order: .first, dropout: 0.1, alphaLearningRate: 0.05, alphaWarmup: 2)
+        let plain = try Self.search(order: .first, dropout: 0.1, alphaLearningRate: 0.05)
+        let alphas = warm.alphas.map(\.tensor.scalars), thetas = warm.weights.map(\.tensor.scalars)
+        let (first, reference) = (warm.step(), plain.step())
+        #expect(first.validationLoss == reference.validationLoss, "\(first.validationLoss) vs \(reference.validationLoss)")
+        warm.step()
+        #expect(warm.alphas.map(\.tensor.scalars) == alphas, "alpha moved in its warm-up")
+        #expect(warm.weights.map(\.tensor.scalars) != thetas, "theta did not train in alpha's warm-up")
+        #expect(warm.alphaOptimizer.step == 0 && warm.alphaUpdates(afterStep: 2) == 0)
+        let before = warm.alphas.map(\.tensor.scalars)
+        warm.step()
+        #expect(warm.alphaOptimizer.step == 1 && warm.alphaUpdates(afterStep: 3) == 1)
+        // Adam's first update moves every coordinate with a gradient by about the learning rate.
+        let moved = zip(warm.alphas.map(\.tensor.scalars).joined(), before.joined()).map { abs($0 - $1) }
+        #expect(moved.contains { $0 > 0.04 && $0 < 0.06 }, "largest alpha movement \(moved.max() ?? 0)")
     }
 
     @Test(arguments: [BilevelSearch.Order.first, .second])
