@@ -59,6 +59,7 @@ import Testing
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(report.contains("<svg") && report.contains("Derived genotype"))
         #expect(report.contains("The derived block (the genotype's ops, 2 + 2 layers") && report.contains("the super-network searched: "))
+        #expect(report.contains("alpha's learning rate 0.0003, entropy weight 0.0, 0 warm-up steps of theta alone"))
     }
 
     /// A run interrupted after a checkpoint (its logs already past it) and resumed twice
