@@ -251,7 +251,7 @@ struct SearchReport {
             <p>\(lossRows.count) search steps (order \(options.order.rawValue), \(modeText)) (the run's last session took \(duration(seconds)) of wall-clock time\(stepText));
             alpha's learning rate \(options.alphaLearningRate), entropy weight \(options.alphaEntropyWeight), \(options.alphaWarmup) warm-up steps of theta alone before alpha's first update;
             d = \(model.modelWidth), e = \(model.embeddingWidth), n = \(model.splits) (decoder \(model.splits + 1)), s = \(model.encoderLayers) searched layers,
-            \(model.heads) heads, \(model.pooling.rawValue) pooling, \(model.wrap.rawValue) ops, dropout \(model.dropout), \(model.dtype); corpus \(esc(settings.data)) \(esc(settings.source))-\(esc(settings.target)).
+            \(model.heads) heads, \(model.pooling.rawValue) pooling, \(model.wrap.rawValue) ops, \(model.mixture.rawValue) mixture, dropout \(model.dropout), \(model.dtype); corpus \(esc(settings.data)) \(esc(settings.source))-\(esc(settings.target)).
             Files: genotype.json, losses.csv, alphas.csv, settling.csv, memory.csv, verification.csv, search.json + search-stepN.safetensors (checkpoint).</p>
             """
         var body = ""

@@ -19,6 +19,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var pooling: Pooling
     /// How parametric ops are wrapped inside G_k (post-norm: DESIGN.md section 2).
     public var wrap: OpWrap
+    /// How a searched node sums its ops (plain: DESIGN.md section 2).
+    public var mixture: Mixture
     public var dropout: Double
     public var dtype: DType
     /// Op names mixed at every searched encoder node; ["all"] for every registered candidate.
@@ -34,7 +36,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sourceVocabulary = "source_vocabulary", targetVocabulary = "target_vocabulary"
         case embeddingWidth = "embedding_width", modelWidth = "model_width", splits
-        case encoderLayers = "encoder_layers", decoderLayers = "decoder_layers", heads, pooling, wrap, dropout, dtype
+        case encoderLayers = "encoder_layers", decoderLayers = "decoder_layers", heads, pooling, wrap, mixture, dropout, dtype
         case encoderOps = "encoder_ops", decoderOps = "decoder_ops"
         case encoderGenotype = "encoder_genotype", decoderGenotype = "decoder_genotype", seed
     }
@@ -42,19 +44,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public init(
         sourceVocabulary: Int = 64, targetVocabulary: Int = 64, embeddingWidth: Int = 32, modelWidth: Int = 240,
         splits: Int = 2, encoderLayers: Int = 2, decoderLayers: Int = 2, heads: Int = 4, pooling: Pooling = .max,
-        wrap: OpWrap = .postNorm, dropout: Double = 0.1, dtype: DType = .float32, encoderOps: [String] = ["all"], decoderOps: [String] = ["all"],
+        wrap: OpWrap = .postNorm, mixture: Mixture = .plain, dropout: Double = 0.1, dtype: DType = .float32, encoderOps: [String] = ["all"], decoderOps: [String] = ["all"],
         encoderGenotype: [[String]]? = nil, decoderGenotype: [[String]]? = nil, seed: UInt64 = 1
     ) {
         self.sourceVocabulary = sourceVocabulary; self.targetVocabulary = targetVocabulary
         self.embeddingWidth = embeddingWidth; self.modelWidth = modelWidth; self.splits = splits
         self.encoderLayers = encoderLayers; self.decoderLayers = decoderLayers; self.heads = heads
-        self.pooling = pooling; self.wrap = wrap; self.dropout = dropout; self.dtype = dtype
+        self.pooling = pooling; self.wrap = wrap; self.mixture = mixture; self.dropout = dropout; self.dtype = dtype
         self.encoderOps = encoderOps; self.decoderOps = decoderOps
         self.encoderGenotype = encoderGenotype; self.decoderGenotype = decoderGenotype; self.seed = seed
     }
 
-    /// Every field as encoded; `wrap` is optional (checkpoints written before it existed
-    /// hold post-norm models).
+    /// Every field as encoded; `wrap` and `mixture` are optional (checkpoints written before
+    /// they existed hold post-norm models with plain mixtures).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(sourceVocabulary: try c.decode(Int.self, forKey: .sourceVocabulary), targetVocabulary: try c.decode(Int.self, forKey: .targetVocabulary),
@@ -62,6 +64,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                   splits: try c.decode(Int.self, forKey: .splits), encoderLayers: try c.decode(Int.self, forKey: .encoderLayers),
                   decoderLayers: try c.decode(Int.self, forKey: .decoderLayers), heads: try c.decode(Int.self, forKey: .heads),
                   pooling: try c.decode(Pooling.self, forKey: .pooling), wrap: try c.decodeIfPresent(OpWrap.self, forKey: .wrap) ?? .postNorm,
+                  mixture: try c.decodeIfPresent(Mixture.self, forKey: .mixture) ?? .plain,
                   dropout: try c.decode(Double.self, forKey: .dropout), dtype: try c.decode(DType.self, forKey: .dtype),
                   encoderOps: try c.decode([String].self, forKey: .encoderOps), decoderOps: try c.decode([String].self, forKey: .decoderOps),
                   encoderGenotype: try c.decodeIfPresent([[String]].self, forKey: .encoderGenotype),

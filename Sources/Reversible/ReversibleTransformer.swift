@@ -40,7 +40,7 @@ public final class ReversibleTransformer {
         for i in 0..<config.encoderLayers {
             let spec = OpSpec(channels: d / n, modelWidth: d, heads: config.heads, causal: false, dtype: dtype, wrap: config.wrap, faults: faults)
             let nodes = try config.nodeOps(decoder: false, layer: i, registry: registry).map {
-                try NodeFunction(opNames: $0, pooling: config.pooling, spec: spec, registry: registry, rng: &rng)
+                try NodeFunction(opNames: $0, pooling: config.pooling, mixture: config.mixture, spec: spec, registry: registry, rng: &rng)
             }
             encoderLayers.append(ReversibleLayer(name: "layer\(i + 1)", functions: nodes, faults: faults))
         }
@@ -48,7 +48,7 @@ public final class ReversibleTransformer {
         for i in 0..<config.decoderLayers {
             let spec = OpSpec(channels: d / (n + 1), modelWidth: d, heads: config.heads, causal: true, dtype: dtype, wrap: config.wrap, faults: faults)
             var nodes = try config.nodeOps(decoder: true, layer: i, registry: registry).map {
-                try NodeFunction(opNames: $0, pooling: config.pooling, spec: spec, registry: registry, rng: &rng)
+                try NodeFunction(opNames: $0, pooling: config.pooling, mixture: config.mixture, spec: spec, registry: registry, rng: &rng)
             }
             nodes.append(try NodeFunction(opNames: ["cross_attn"], pooling: config.pooling, spec: spec, registry: registry, rng: &rng))
             decoderLayers.append(ReversibleLayer(name: "layer\(i + 1)", functions: nodes, faults: faults))

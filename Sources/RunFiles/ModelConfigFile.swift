@@ -7,7 +7,7 @@ import TensorCore
 /// `search`, `train`) read. Every field is optional and overrides the preset:
 ///
 ///     { "n": 2, "depth": 6, "d": 240, "e": 32, "heads": 4, "ops": ["all"],
-///       "pooling": "max", "wrap": "post-norm", "dtype": "float64", "dropout": 0.1, "seed": 1 }
+///       "pooling": "max", "wrap": "post-norm", "mixture": "plain", "dtype": "float64", "dropout": 0.1, "seed": 1 }
 ///
 /// `depth` sets encoder and decoder layers alike; `encoder_layers` / `decoder_layers` set
 /// them apart; `ops` sets both op lists; `encoder_ops` / `decoder_ops` set one.
@@ -52,6 +52,10 @@ public enum ModelConfigFile {
         if let wrap = try reader.string("wrap") {
             guard let value = OpWrap(rawValue: wrap) else { throw reader.error("wrap", "expected \"post-norm\" or \"pre-norm\", found \"\(wrap)\"") }
             config.wrap = value
+        }
+        if let mixture = try reader.string("mixture") {
+            guard let value = Mixture(rawValue: mixture) else { throw reader.error("mixture", "expected \"plain\" or \"normalised\", found \"\(mixture)\"") }
+            config.mixture = value
         }
         if let dtype = try reader.string("dtype") {
             guard let value = DType(name: dtype) else { throw reader.error("dtype", "expected \"float32\" or \"float64\", found \"\(dtype)\"") }

@@ -39,6 +39,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Attention heads (and dynamic-convolution heads) per split (default 4).") var heads: Int?
     @Option(help: "Pooling of a node's inputs: max or mean (default max).") var pooling: String?
     @Option(help: "How parametric ops are wrapped inside a node: post-norm, LayerNorm(H + o(H)) (DESIGN.md), or pre-norm, o(LayerNorm(H)) (the Reformer's coupling) (default post-norm).") var wrap: String?
+    @Option(help: "How a node sums its candidate ops: plain, sum_o softmax(alpha)_o o(H) (DESIGN.md), or normalised, each o(H) layer-normalised first (no gain or bias, as DARTS' search ops end in BatchNorm without affine), so an op cannot win by the scale of its output (default plain).") var mixture: String?
     @Option(help: "Dropout (default 0.1).") var dropout: Double?
     @Option(help: "Tokens per batch (sentences x longest side), each half (default 2048).") var maxTokens: Int?
     @Option(help: "Stop after this many search steps (one alpha and one theta update each).") var maxSteps = 1000
@@ -68,6 +69,7 @@ struct SearchCommand: ParsableCommand {
         if let mode, BackpropMode(mode) == nil { throw ValidationError("--mode: expected reconstruction, full or hybrid:K, found \"\(mode)\"") }
         if let pooling, Pooling(rawValue: pooling) == nil { throw ValidationError("--pooling: expected max or mean, found \"\(pooling)\"") }
         if let wrap, OpWrap(rawValue: wrap) == nil { throw ValidationError("--wrap: expected post-norm or pre-norm, found \"\(wrap)\"") }
+        if let mixture, Mixture(rawValue: mixture) == nil { throw ValidationError("--mixture: expected plain or normalised, found \"\(mixture)\"") }
         try OptionRanges.steps("verify-every", verifyEvery, from: 0)
         try OptionRanges.width("d", d)
         try OptionRanges.width("e", e)
@@ -106,7 +108,8 @@ struct SearchCommand: ParsableCommand {
         let depth = layers ?? 2
         s.model = ModelConfig(embeddingWidth: e ?? 64, modelWidth: d ?? 240, splits: splits ?? 2, encoderLayers: depth, decoderLayers: depth,
                               heads: heads ?? 4, pooling: pooling.flatMap(Pooling.init(rawValue:)) ?? .max,
-                              wrap: wrap.flatMap(OpWrap.init(rawValue:)) ?? .postNorm, dropout: dropout ?? 0.1, seed: seed ?? 1)
+                              wrap: wrap.flatMap(OpWrap.init(rawValue:)) ?? .postNorm,
+                              mixture: mixture.flatMap(Mixture.init(rawValue:)) ?? .plain, dropout: dropout ?? 0.1, seed: seed ?? 1)
         let problems = s.model.validate(registry: .standard)
         guard problems.isEmpty else { throw ValidationError("the super-network cannot be built:\n  " + problems.joined(separator: "\n  ")) }
         s.search.order = order == 2 ? .second : .first
@@ -152,7 +155,7 @@ struct SearchCommand: ParsableCommand {
             ("d", d.map(String.init), String(m.modelWidth)), ("e", e.map(String.init), String(m.embeddingWidth)),
             ("splits", splits.map(String.init), String(m.splits)), ("layers", layers.map(String.init), String(m.encoderLayers)),
             ("heads", heads.map(String.init), String(m.heads)), ("pooling", pooling, m.pooling.rawValue),
-            ("wrap", wrap, m.wrap.rawValue),
+            ("wrap", wrap, m.wrap.rawValue), ("mixture", mixture, m.mixture.rawValue),
             ("dropout", dropout.map { "\($0)" }, "\(m.dropout)"), ("seed", seed.map(String.init), String(o.seed)),
             ("order", order.map(String.init), String(o.order.rawValue)), ("mode", mode, o.mode.description),
             ("max-tokens", maxTokens.map(String.init), String(o.maxTokens)), ("lr", lr.map { "\($0)" }, "\(o.thetaPeakLearningRate)"),

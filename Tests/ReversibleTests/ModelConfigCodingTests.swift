@@ -3,21 +3,23 @@ import Ops
 import Reversible
 import Testing
 
-/// A checkpoint records its model's config; the wrapper choice came later, so a config
-/// without it must still read (as the post-norm model it was), and a pre-norm one must
-/// come back pre-norm (a translation from it would otherwise build the other model).
+/// A checkpoint records its model's config; the wrapper and mixture choices came later, so
+/// a config without them must still read (as the post-norm, plain model it was), and a
+/// pre-norm one must come back pre-norm (a translation from it would otherwise build the
+/// other model), a normalised search normalised (its resume would otherwise change the sum).
 @Suite struct ModelConfigCodingTests {
-    @Test func configWithoutWrapReadsAsPostNorm() throws {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ModelConfig(wrap: .preNorm))) as! [String: Any]
-        #expect(object["wrap"] as? String == "pre-norm")
+    @Test func configWithoutWrapOrMixtureReadsAsPostNormAndPlain() throws {
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ModelConfig(wrap: .preNorm, mixture: .normalised))) as! [String: Any]
+        #expect(object["wrap"] as? String == "pre-norm" && object["mixture"] as? String == "normalised")
         object["wrap"] = nil
+        object["mixture"] = nil
         let old = try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: object))
-        #expect(old == ModelConfig(wrap: .postNorm))
+        #expect(old == ModelConfig(wrap: .postNorm, mixture: .plain))
     }
 
-    @Test(arguments: OpWrap.allCases)
-    func wrapRoundTrips(_ wrap: OpWrap) throws {
-        let config = ModelConfig(heads: 2, wrap: wrap, encoderGenotype: [["ffn", "self_attn"], ["glu", "conv3"]], seed: 9)
+    @Test(arguments: OpWrap.allCases, Mixture.allCases)
+    func wrapAndMixtureRoundTrip(_ wrap: OpWrap, _ mixture: Mixture) throws {
+        let config = ModelConfig(heads: 2, wrap: wrap, mixture: mixture, encoderGenotype: [["ffn", "self_attn"], ["glu", "conv3"]], seed: 9)
         #expect(try JSONDecoder().decode(ModelConfig.self, from: JSONEncoder().encode(config)) == config)
     }
 

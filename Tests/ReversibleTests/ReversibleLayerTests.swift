@@ -54,6 +54,39 @@ import Testing
         }
     }
 
+    /// A normalised mixture is sum_o softmax(alpha)_o LayerNorm(o(H)), no gain or bias, eps
+    /// `Mixture.epsilon`: recomputed here from each op's own output, position by position
+    /// (zero stays zero); H has standard deviation 3, so identity's output is shrunk.
+    @Test func normalisedMixtureWeighsEachOpsNormalisedOutput() throws {
+        let spec = OpSpec(channels: 6, modelWidth: 12, heads: 2, causal: false, dtype: .float64, wrap: .preNorm)
+        let ops = ["conv3", "ffn", "identity", "zero"]
+        func node(_ mixture: Mixture) throws -> NodeFunction {
+            var rng = RandomState(seed: 3)
+            return try NodeFunction(opNames: ops, pooling: .mean, mixture: mixture, spec: spec, registry: .standard, rng: &rng)
+        }
+        let normalised = try node(.normalised), plain = try node(.plain)
+        var rng = RandomState(seed: 4)
+        let h = Tensor(randomNormal: [2, 5, 6], std: 3, dtype: .float64, rng: &rng)
+        let weights = try #require(normalised.weights)
+        var expected = [Double](repeating: 0, count: h.count), unnormalised = expected
+        for (op, weight) in zip(normalised.ops, weights) {
+            let out = op.forward(h, OpContext()).scalars
+            for row in stride(from: 0, to: out.count, by: 6) {
+                let x = out[row..<row + 6]
+                let mean = x.reduce(0, +) / 6
+                let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6
+                for (j, value) in x.enumerated() {
+                    expected[row + j] += weight * (value - mean) / (variance + Mixture.epsilon).squareRoot()
+                    unnormalised[row + j] += weight * value
+                }
+            }
+        }
+        let mixed = normalised([h], OpContext()).scalars
+        #expect(zip(mixed, expected).map { abs($0 - $1) }.max()! < 1e-12)
+        #expect(zip(plain([h], OpContext()).scalars, unnormalised).map { abs($0 - $1) }.max()! < 1e-12, "same weights, plain sum")
+        #expect(zip(mixed, unnormalised).map { abs($0 - $1) }.max()! > 0.1, "the normaliser changes the sum")
+    }
+
     @Test func modeNamesParse() {
         #expect(BackpropMode("full") == .full)
         #expect(BackpropMode("reconstruction") == .reconstruction)

@@ -7,17 +7,21 @@ import Verifier
 /// Each trap of DESIGN.md section 3, injected on purpose, must make the verifier fail;
 /// without a fault the same check passes. A verifier that cannot fail proves nothing.
 @Suite struct VerifierMutationTests {
-    static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1, wrap: OpWrap = .postNorm) -> VerificationSetup {
+    static func setup(_ faults: InjectedFaults, dtype: DType = .float64, dropout: Double = 0.1, wrap: OpWrap = .postNorm,
+                      mixture: Mixture = .plain) -> VerificationSetup {
         let model = ModelConfig(sourceVocabulary: 20, targetVocabulary: 20, embeddingWidth: 8, modelWidth: 24, splits: 2,
-                                encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, wrap: wrap, dropout: dropout, dtype: dtype)
+                                encoderLayers: 2, decoderLayers: 2, heads: 2, pooling: .max, wrap: wrap, mixture: mixture,
+                                dropout: dropout, dtype: dtype)
         var setup = VerificationSetup(model: model, modes: [.reconstruction])
         setup.faults = faults
         return setup
     }
 
-    @Test(arguments: [DType.float64, .float32], OpWrap.allCases)
-    func faultFreeModelPasses(_ dtype: DType, _ wrap: OpWrap) throws {
-        let report = try Verification.run(Self.setup([], dtype: dtype, wrap: wrap))
+    /// Both wrappers with plain mixtures, and the normalised mixture (whose layer norm sits
+    /// between every op and alpha) under pre-norm, the wrapper it was built for.
+    @Test(arguments: [DType.float64, .float32], [(OpWrap.postNorm, Mixture.plain), (.preNorm, .plain), (.preNorm, .normalised)])
+    func faultFreeModelPasses(_ dtype: DType, _ shape: (wrap: OpWrap, mixture: Mixture)) throws {
+        let report = try Verification.run(Self.setup([], dtype: dtype, wrap: shape.wrap, mixture: shape.mixture))
         #expect(report.passed, "act \(report.maxActivationRelError ?? .nan) grad \(report.maxGradRelError) fd \(report.fdMaxFraction)")
         if dtype == .float64 {
             #expect(report.maxGradRelError <= 1e-10)
@@ -38,8 +42,9 @@ import Verifier
         #expect(report.steps.contains { $0.layers.contains { !$0.passed } }, "reconstructed inputs differ from the stored ones")
     }
 
-    @Test func droppedAlphaGradientIsCaught() throws {
-        let report = try Verification.run(Self.setup(.alphaGradientDropped))
+    @Test(arguments: Mixture.allCases)
+    func droppedAlphaGradientIsCaught(_ mixture: Mixture) throws {
+        let report = try Verification.run(Self.setup(.alphaGradientDropped, wrap: mixture == .plain ? .postNorm : .preNorm, mixture: mixture))
         #expect(!report.passed)
         let parameters = report.steps[0].parameters
         #expect(parameters.filter { $0.kind == "alpha" }.allSatisfy { !$0.passed })

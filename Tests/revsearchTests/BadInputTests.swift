@@ -119,6 +119,8 @@ import Testing
             Case(arguments: resume + ["--data", data.path] + SearchCommandTests.tiny.map { $0 == "24" ? "48" : $0 }, status: 2,
                  message: "a resumed search keeps its model and options, but --d 48 (the run has 24)"),
             Case(arguments: resume + ["--data", other.path, "--src", "en", "--tgt", "de"], status: 2, message: "not the corpus this search was started on"),
+            Case(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de", "--mixture", "normalised"], status: 2,
+                 message: "--mixture normalised (the run has plain)"),
         ])
         let again = try revsearch(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de"])
         #expect(again.status == 0, "\(again.stderr)")

@@ -60,6 +60,7 @@ import Testing
         #expect(report.contains("<svg") && report.contains("Derived genotype"))
         #expect(report.contains("The derived block (the genotype's ops, 2 + 2 layers") && report.contains("the super-network searched: "))
         #expect(report.contains("alpha's learning rate 0.0003, entropy weight 0.0, 0 warm-up steps of theta alone"))
+        #expect(report.contains("post-norm ops, plain mixture"))
     }
 
     /// A run interrupted after a checkpoint (its logs already past it) and resumed twice
