@@ -10,8 +10,8 @@ public enum Pooling: String, Sendable, Codable, ListedCases {
 /// How a searched node sums its ops. `plain` is DESIGN.md's mixed op, sum_o softmax(alpha)_o
 /// o(H). `normalised` layer-normalises every op's output (no gain, no bias) before alpha
 /// weighs it, as DARTS' search ops end in BatchNorm without affine: otherwise an op whose
-/// output is simply larger (ffn's 4c hidden units under pre-norm) wins the weight by scale,
-/// not by what it computes. A derived node has one op, so it is the same under both.
+/// output is simply larger can win the weight by scale, not by what it computes (README,
+/// "Search", measures what it changed). A derived node has one op, so it is the same under both.
 public enum Mixture: String, Sendable, Codable, ListedCases {
     case plain, normalised
 
