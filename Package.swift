@@ -102,7 +102,7 @@ let package = Package(
         // The scenarios `revsearch probe` runs (package API: the CLI's, not a user's).
         .target(
             name: "Probing",
-            dependencies: ["TensorCore", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun"]
+            dependencies: ["TensorCore", "Ops", "Reversible", "Profiler", "Translation", "Search", "Verifier", "RunFiles", "InstrumentedRun"]
         ),
         .executableTarget(
             name: "revsearch",

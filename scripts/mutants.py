@@ -38,7 +38,7 @@ CHECKS = [
     ("verify-tiny-f32", [BIN, "verify", "--preset", "tiny", "--dtype", "float32"], True),
     ("verify-tiny-f64", [BIN, "verify", "--preset", "tiny", "--dtype", "float64", "--depth", "3", "--second-order"], True),
     ("verify-f32", [BIN, "verify"], True),
-    # Every probe but the three verify probes at other sizes, which repeat verify-f32's
+    # Every probe but the Float32 / Float64 verify probes at other sizes or configs, which repeat verify-f32's
     # checks for minutes each: the search, profile, gradcheck, baseline and second-order ones.
     ("probes", ["sh", "-c", BIN + " probe $(ls Probes/*.json | grep -v -e verify-float32 -e verify-float64)"], True),
     ("unit", ["swift", "test", "-c", "release"], False),

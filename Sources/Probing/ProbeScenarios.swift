@@ -1,5 +1,6 @@
 import Foundation
 import InstrumentedRun
+import Ops
 import Reversible
 import RunFiles
 import Search
@@ -62,6 +63,14 @@ package enum ProbeScenarios {
         }
         if let depth = try parameters.int("depth", in: 1...SizeLimits.depth) { model.encoderLayers = depth; model.decoderLayers = depth }
         if let dropout = try parameters.number("dropout", in: 0..<1, expected: "a rate in [0, 1)") { model.dropout = dropout }
+        if let wrap = try parameters.string("wrap") {
+            guard let value = OpWrap(rawValue: wrap) else { throw parameters.error("wrap", "expected post-norm or pre-norm, found \"\(wrap)\"") }
+            model.wrap = value
+        }
+        if let mixture = try parameters.string("mixture") {
+            guard let value = Mixture(rawValue: mixture) else { throw parameters.error("mixture", "expected plain or normalised, found \"\(mixture)\"") }
+            model.mixture = value
+        }
         let modeText = try parameters.string("modes") ?? "reconstruction,hybrid:2"
         let modes = modeText.split(separator: ",").compactMap { BackpropMode(String($0)) }
         guard modes.count == modeText.split(separator: ",").count, !modes.isEmpty, !modes.contains(.full) else {
