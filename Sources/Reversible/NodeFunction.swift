@@ -34,6 +34,10 @@ public final class NodeFunction {
     public let pooling: Pooling
     /// A mixed node's gain 1 and bias 0 of `Mixture.normalised` (constants, not weights).
     let normaliser: (gain: Tensor, bias: Tensor)?
+    /// An op left out of the mixed sum, its term dropped and the other ops' weights
+    /// unchanged: what the trained super-network loses without it (a derivation by
+    /// perturbation sets it, one op at a time). nil in search and training.
+    public var removedOp: Int?
 
     /// Builds the node's ops through `registry`. A node with several op names is mixed
     /// and gets alpha ~ 1e-3 * N(0, 1) (DARTS' initialisation).
@@ -72,9 +76,9 @@ public final class NodeFunction {
         combine(inputs, context, alpha: { $0 }) { i, h, opContext in ops[i].decodeStep(h, opContext, cache: &caches[i]) }
     }
 
-    /// Pools the inputs into H and sums softmax(alpha)_i * run(i, H) over the ops (one op:
-    /// run(0, H)), each op under its scope and its own dropout key; a normalised mixture
-    /// layer-normalises each run(i, H) first (zero stays zero).
+    /// Pools the inputs into H and sums softmax(alpha)_i * run(i, H) over the ops but
+    /// `removedOp` (one op: run(0, H)), each op under its scope and its own dropout key; a
+    /// normalised mixture layer-normalises each run(i, H) first (zero stays zero).
     func combine(_ inputs: [Tensor], _ context: OpContext, alpha view: (Tensor) -> Tensor,
                  _ run: (Int, Tensor, OpContext) -> Tensor) -> Tensor {
         let h: Tensor
@@ -95,7 +99,7 @@ public final class NodeFunction {
         // tape that recomputes this node sends alpha its gradient.
         let weights = split(softmax(view(alpha)), parts: ops.count)
         var total: Tensor?
-        for i in ops.indices {
+        for i in ops.indices where i != removedOp {
             let out = applied(i, weight: weights[i])
             total = total.map { add($0, out) } ?? out
         }

@@ -128,6 +128,13 @@ public final class BilevelSearch {
                 validationHalf.share(validationBatches[batchIndex], rank: rank, of: size))
     }
 
+    /// The first `count` of alpha's epoch-0 batches (batches are shuffled, so a sample of
+    /// every length): the data a derivation measures the trained super-network on, the same
+    /// for every derivation of the search. Fewer when the half has fewer.
+    public func validationSample(batches count: Int) -> [Seq2SeqBatch] {
+        validationHalf.batches(epoch: 0).prefix(max(count, 0)).map(validationHalf.batch)
+    }
+
     /// What one search step did.
     public struct StepResult: Sendable {
         /// L_train on theta's batch (before theta's update) and L_val on alpha's.

@@ -39,22 +39,30 @@ public struct Genotype: Codable, Sendable, Equatable {
     /// At each searched node, the op with the largest softmax(alpha) other than `zero`
     /// (DARTS' derivation; zero would remove the node).
     public static func derive(from model: ReversibleTransformer) -> Genotype {
+        derive(from: model) { _, ops, weights in
+            zip(ops, weights).filter { $0.0 != "zero" }.max { $0.1 < $1.1 }?.0 ?? ops[0]
+        }
+    }
+
+    /// At each searched node (named `stack.layerI.splitK`), the op `choose` picks from the
+    /// node's op names and softmax(alpha); the weights are recorded either way.
+    public static func derive(from model: ReversibleTransformer, choosing choose: (_ node: String, _ ops: [String], _ weights: [Double]) -> String) -> Genotype {
         var weights: [String: [String: Double]] = [:]
-        func choose(_ stack: String, _ layers: [ReversibleLayer], searchedNodes: Int) -> [[String]] {
+        func chosen(_ stack: String, _ layers: [ReversibleLayer], searchedNodes: Int) -> [[String]] {
             layers.map { layer in
                 (0..<searchedNodes).map { k in
                     let node = layer.functions[k]
                     guard let w = node.weights else { return node.opNames[0] }
-                    weights["\(stack).\(layer.name).split\(k + 1)"] = Dictionary(uniqueKeysWithValues: zip(node.opNames, w))
-                    let ranked = zip(node.opNames, w).filter { $0.0 != "zero" }
-                    return ranked.max { $0.1 < $1.1 }!.0
+                    let name = "\(stack).\(layer.name).split\(k + 1)"
+                    weights[name] = Dictionary(uniqueKeysWithValues: zip(node.opNames, w))
+                    return choose(name, node.opNames, w)
                 }
             }
         }
         let c = model.config
         return Genotype(splits: c.splits, blockLayers: c.encoderLayers, modelWidth: c.modelWidth, embeddingWidth: c.embeddingWidth,
-                        pooling: c.pooling, wrap: c.wrap, encoder: choose("encoder", model.encoder, searchedNodes: c.splits),
-                        decoder: choose("decoder", model.decoder, searchedNodes: c.splits), weights: weights)
+                        pooling: c.pooling, wrap: c.wrap, encoder: chosen("encoder", model.encoder, searchedNodes: c.splits),
+                        decoder: chosen("decoder", model.decoder, searchedNodes: c.splits), weights: weights)
     }
 
     /// Searched nodes whose derived op is not the largest raw alpha other than `zero`:
@@ -84,8 +92,10 @@ public struct Genotype: Codable, Sendable, Equatable {
         func draw(_ stack: String, _ layers: [[String]]) -> [[String]] {
             layers.enumerated().map { i, nodes in
                 nodes.indices.map { k in
-                    let weighed = template.weights?["\(stack).layer\(i + 1).split\(k + 1)"].map { Array($0.keys).sorted() }
-                    let space = (weighed ?? registry.candidates(decoder: stack == "decoder")).filter { $0 != "zero" }
+                    // Sorted either way, so a genotype that records its weights and one that
+                    // does not (the same search space) give the same draw for a seed.
+                    let weighed = template.weights?["\(stack).layer\(i + 1).split\(k + 1)"].map { Array($0.keys) }
+                    let space = (weighed ?? registry.candidates(decoder: stack == "decoder")).sorted().filter { $0 != "zero" }
                     return space.isEmpty ? nodes[k] : space[Int(rng.next() % UInt64(space.count))]
                 }
             }

@@ -4,12 +4,13 @@ import InstrumentedRun
 import Search
 
 /// `revsearch genotype random`: architectures drawn at random from a search's space, the
-/// sanity baseline a searched genotype must beat.
+/// sanity baseline a searched genotype must beat; `revsearch genotype perturb`: a search's
+/// genotype derived by what removing each op costs its super-network.
 struct GenotypeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genotype",
-        abstract: "Genotype files: draw random architectures from a search's space.",
-        subcommands: [RandomGenotypeCommand.self]
+        abstract: "Genotype files: draw random architectures from a search's space, or derive one by perturbation.",
+        subcommands: [RandomGenotypeCommand.self, PerturbedGenotypeCommand.self]
     )
 }
 

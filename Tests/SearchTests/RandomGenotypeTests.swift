@@ -24,4 +24,27 @@ import Testing
         #expect(Genotype.random(like: Self.template, seed: 3) == Genotype.random(like: Self.template, seed: 3))
         #expect(Set(drawn.map(\.encoder)).count > 1)
     }
+
+    /// A genotype file without `weights` (written by hand from a search's op lists) draws
+    /// the same architectures as the search's own file, which records every candidate's
+    /// weight in the dictionary's unordered keys: the comparison's random rows must not
+    /// change with which of the two it is given.
+    @Test func recordedWeightsOrNotTheSameDraw() {
+        let registry = OpRegistry.standard
+        var recorded = Self.template
+        recorded.weights = [:]
+        for (stack, layers) in [("encoder", recorded.encoder), ("decoder", recorded.decoder)] {
+            for i in layers.indices {
+                for k in layers[i].indices {
+                    let ops = registry.candidates(decoder: stack == "decoder").reversed()
+                    recorded.weights!["\(stack).layer\(i + 1).split\(k + 1)"] = Dictionary(uniqueKeysWithValues: ops.map { ($0, 1.0 / Double(ops.count)) })
+                }
+            }
+        }
+        var bare = Self.template
+        bare.weights = nil
+        for seed in UInt64(1)...20 {
+            #expect(Genotype.random(like: recorded, seed: seed) == Genotype.random(like: bare, seed: seed))
+        }
+    }
 }

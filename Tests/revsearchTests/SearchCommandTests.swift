@@ -118,6 +118,42 @@ import Testing
         #expect(again.status == 2 && again.stderr.contains("already holds a search") && again.stderr.contains("--resume"))
     }
 
+    /// `genotype perturb` on a finished search: a genotype, one CSV row per removal, the run
+    /// directory untouched; an existing output, a directory without a search and another
+    /// corpus are refused with status 2.
+    @Test func perturbDerivesAGenotypeFromTheSearchsCheckpoint() throws {
+        let data = try Self.corpus(), root = try temporaryDirectory()
+        let out = root.appendingPathComponent("run")
+        #expect(try search(data, out, ["--max-steps", "3"]).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        let genotype = root.appendingPathComponent("perturbed.json").path, csv = root.appendingPathComponent("removals.csv").path
+        let perturb = ["genotype", "perturb", "--run", out.path, "--data", data.path, "--src", "en", "--tgt", "de", "--batches", "2", "--threads", "1"]
+        let result = try revsearch(arguments: perturb + ["--out", genotype, "--csv", csv])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("search \(out.path) at step 3: loss ") && result.stdout.contains("genotype by perturbation: \(genotype)"))
+        let derived = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: genotype))) as? [String: Any]
+        let encoder = derived?["encoder"] as? [[String]], decoder = derived?["decoder"] as? [[String]]
+        #expect(encoder?.count == 2 && decoder?.count == 2 && !((encoder ?? []) + (decoder ?? [])).joined().contains("zero"))
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "node,op,weight,loss,increase,chosen")
+        // 8 searched nodes, one chosen op each; every op but zero removed once.
+        #expect(rows.dropFirst().filter { $0.hasSuffix(",1") }.count == 8)
+        #expect(rows.count > 1 + 8 * 2 && !rows.contains { $0.contains(",zero,") })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == before)
+
+        let again = try revsearch(arguments: perturb + ["--out", genotype])
+        #expect(again.status == 2 && again.stderr.contains("\(genotype): exists"))
+        let empty = try revsearch(arguments: ["genotype", "perturb", "--run", root.path, "--data", data.path, "--src", "en", "--tgt", "de",
+                                              "--out", root.appendingPathComponent("none.json").path])
+        #expect(empty.status == 2 && empty.stderr.contains("no search checkpoint"), "\(empty.stderr)")
+        let other = try Self.corpus()
+        try "A different sentence.\n".write(to: other.appendingPathComponent("train.en"), atomically: true, encoding: .utf8)
+        try "Ein anderer Satz.\n".write(to: other.appendingPathComponent("train.de"), atomically: true, encoding: .utf8)
+        let wrong = try revsearch(arguments: ["genotype", "perturb", "--run", out.path, "--data", other.path, "--src", "en", "--tgt", "de",
+                                              "--out", root.appendingPathComponent("wrong.json").path])
+        #expect(wrong.status == 2 && wrong.stderr.contains("not the corpus this search ran on"), "\(wrong.stderr)")
+    }
+
     /// Going over the budget stops the run with exit status 3 and a message naming the
     /// layer, the phase and the bytes, before the memory is taken (the plan's refusal is
     /// switched off to reach it).
