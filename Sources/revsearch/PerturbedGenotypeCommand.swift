@@ -51,7 +51,7 @@ struct PerturbedGenotypeCommand: ParsableCommand {
         if let csv { try writeCSV(measurement, to: csv) }
         print("search \(directory) at step \(search.stepCount): loss \(fixed(measurement.baseLoss, 4)) on \(measurement.batches) batches of alpha's half (\(measurement.tokens) target tokens)")
         let base = measurement.baseLoss
-        func cost(_ r: PerturbationDerivation.Removal) -> String { "\(r.op) +\(fixed(r.loss - base, 4))" }
+        func cost(_ r: PerturbationDerivation.Removal) -> String { "\(r.op) " + String(format: "%+.4f", r.loss - base) }
         for node in nodeOrder(measurement) {
             let rows = measurement.removals.filter { $0.node == node && $0.op != "zero" }.sorted { $0.loss > $1.loss }
             guard let top = rows.first, let alphaPick = rows.max(by: { $0.weight < $1.weight }) else { continue }
