@@ -63,7 +63,7 @@ struct PerturbedGenotypeCommand: ParsableCommand {
         }
         let pairs = zip(Array((derived.encoder + derived.decoder).joined()), Array((byAlpha.encoder + byAlpha.decoder).joined()))
         let differing = pairs.filter { $0.0 != $0.1 }.count
-        print("genotype by perturbation: \(out) (\(differing) of \(measurement.removals.map(\.node).uniqued().count) nodes differ from the largest-alpha derivation) in \(fixed(Date().timeIntervalSince(start), 0)) s")
+        print("genotype by perturbation: \(out) (\(differing) of \(nodeOrder(measurement).count) nodes differ from the largest-alpha derivation) in \(fixed(Date().timeIntervalSince(start), 0)) s")
     }
 
     func nodeOrder(_ measurement: PerturbationDerivation.Measurement) -> [String] {
