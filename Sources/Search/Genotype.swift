@@ -49,11 +49,11 @@ public struct Genotype: Codable, Sendable, Equatable {
     public static func derive(from model: ReversibleTransformer, choosing choose: (_ node: String, _ ops: [String], _ weights: [Double]) -> String) -> Genotype {
         var weights: [String: [String: Double]] = [:]
         func chosen(_ stack: String, _ layers: [ReversibleLayer], searchedNodes: Int) -> [[String]] {
-            layers.map { layer in
+            layers.enumerated().map { i, layer in
                 (0..<searchedNodes).map { k in
                     let node = layer.functions[k]
                     guard let w = node.weights else { return node.opNames[0] }
-                    let name = "\(stack).\(layer.name).split\(k + 1)"
+                    let name = ReversibleTransformer.nodeName(stack, layer: i, split: k)
                     weights[name] = Dictionary(uniqueKeysWithValues: zip(node.opNames, w))
                     return choose(name, node.opNames, w)
                 }
@@ -70,12 +70,13 @@ public struct Genotype: Codable, Sendable, Equatable {
     /// alpha tensors themselves, not the softmax `derive` goes through.
     public func disagreements(with model: ReversibleTransformer) -> [String] {
         func check(_ stack: String, _ layers: [ReversibleLayer], _ chosen: [[String]]) -> [String] {
-            zip(layers, chosen).flatMap { layer, ops in
-                ops.enumerated().compactMap { k, op -> String? in
+            zip(layers, chosen).enumerated().flatMap { i, pair in
+                let (layer, ops) = pair
+                return ops.enumerated().compactMap { k, op -> String? in
                     let node = layer.functions[k]
                     guard let alpha = node.alpha?.scalars else { return nil }
                     let best = zip(node.opNames, alpha).filter { $0.0 != "zero" }.max { $0.1 < $1.1 }?.0
-                    return best == op ? nil : "\(stack).\(layer.name).split\(k + 1): derived \(op), largest alpha \(best ?? "none")"
+                    return best == op ? nil : "\(ReversibleTransformer.nodeName(stack, layer: i, split: k)): derived \(op), largest alpha \(best ?? "none")"
                 }
             }
         }
@@ -94,7 +95,7 @@ public struct Genotype: Codable, Sendable, Equatable {
                 nodes.indices.map { k in
                     // Sorted either way, so a genotype that records its weights and one that
                     // does not (the same search space) give the same draw for a seed.
-                    let weighed = template.weights?["\(stack).layer\(i + 1).split\(k + 1)"].map { Array($0.keys) }
+                    let weighed = template.weights?[ReversibleTransformer.nodeName(stack, layer: i, split: k)].map { Array($0.keys) }
                     let space = (weighed ?? registry.candidates(decoder: stack == "decoder")).sorted().filter { $0 != "zero" }
                     return space.isEmpty ? nodes[k] : space[Int(rng.next() % UInt64(space.count))]
                 }

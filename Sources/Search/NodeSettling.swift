@@ -15,14 +15,9 @@ public struct NodeSettling: Sendable, Equatable {
 
     /// Every searched node of `model`, in derivation order (`encoder.layer1.split1`, ...).
     public static func of(_ model: ReversibleTransformer) -> [NodeSettling] {
-        func stack(_ name: String, _ layers: [ReversibleLayer]) -> [NodeSettling] {
-            layers.flatMap { layer in
-                layer.functions.enumerated().compactMap { k, function in
-                    function.weights.map { settling(node: "\(name).\(layer.name).split\(k + 1)", ops: function.opNames, weights: $0) }
-                }
-            }
+        model.searchedNodes.compactMap { name, function in
+            function.weights.map { settling(node: name, ops: function.opNames, weights: $0) }
         }
-        return stack("encoder", model.encoder) + stack("decoder", model.decoder)
     }
 
     /// The figures of one node's ops and weights (softmax(alpha)).

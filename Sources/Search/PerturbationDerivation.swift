@@ -51,7 +51,7 @@ public enum PerturbationDerivation {
             } / Double(max(tokens, 1))
         }
         let base = loss()
-        let nodes = searchedNodes(model)
+        let nodes = model.searchedNodes
         let total = nodes.map { $0.function.opNames.filter { $0 != "zero" }.count }.reduce(0, +)
         var removals: [Removal] = []
         for (name, function) in nodes {
@@ -69,17 +69,5 @@ public enum PerturbationDerivation {
     /// The genotype `measurement` picks: at each node the op whose removal cost the most.
     public static func genotype(_ model: ReversibleTransformer, _ measurement: Measurement) -> Genotype {
         Genotype.derive(from: model) { node, ops, _ in measurement.chosen(node: node) ?? ops[0] }
-    }
-
-    /// The mixed nodes of `model`, named as `Genotype.derive` and settling.csv name them.
-    static func searchedNodes(_ model: ReversibleTransformer) -> [(name: String, function: NodeFunction)] {
-        func stack(_ name: String, _ layers: [ReversibleLayer]) -> [(name: String, function: NodeFunction)] {
-            layers.flatMap { layer in
-                layer.functions.enumerated().compactMap { k, function in
-                    function.alpha == nil ? nil : (name: "\(name).\(layer.name).split\(k + 1)", function: function)
-                }
-            }
-        }
-        return stack("encoder", model.encoder) + stack("decoder", model.decoder)
     }
 }

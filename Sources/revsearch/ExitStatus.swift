@@ -28,7 +28,7 @@ enum ExitStatus {
             terminate(ExitCode.validationFailure.rawValue, error)
         case is MemoryBudget.Violation, is PlannedOverBudget:
             terminate(memoryBudgetExceeded, error)
-        case is ExitCode, _ where RevSearch.exitCode(for: error) != .failure:
+        case _ where error is ExitCode || RevSearch.exitCode(for: error) != .failure:
             // In a data-parallel job these end every process too (a bad option found once the job began).
             if Processes.joined {
                 let message = RevSearch.fullMessage(for: error)
