@@ -3,7 +3,7 @@ import Foundation
 /// Corpus BLEU exactly as sacreBLEU 2.6.0 computes it by default (`BLEU().corpus_score(hyps,
 /// refs)`: 13a tokenization, case-sensitive, n-grams up to 4, 'exp' smoothing, one or more
 /// references), so scores can be compared with published ones.
-public struct BLEUScore: Codable, Sendable {
+public struct BLEUScore: Codable, Sendable, CorpusMetric {
     public let score: Double
     /// Clipped n-gram matches and hypothesis n-gram counts, n = 1...4.
     public let counts: [Int]
@@ -32,32 +32,16 @@ public struct BLEUScore: Codable, Sendable {
         "nrefs:\(references)|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
     }
 
-    public static func corpus(hypotheses: [String], references: [String]) -> BLEUScore {
-        corpus(hypotheses: hypotheses, referenceStreams: [references])
-    }
-
-    /// With several references (each stream line-aligned with the hypotheses): an n-gram's
-    /// matches are clipped by its largest count in any reference, and the reference length
-    /// is the closest to the hypothesis's (the shorter on a tie), as sacreBLEU does.
-    public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> BLEUScore {
-        precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
-                     "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
-        var sums = [Int](repeating: 0, count: statisticsCount)
-        for (i, hypothesis) in hypotheses.enumerated() {
-            let sentence = statistics(hypothesis: hypothesis, references: referenceStreams.map { $0[i] })
-            for k in sums.indices { sums[k] += sentence[k] }
-        }
-        return compute(statistics: sums)
-    }
-
     /// The length of a sentence's statistics (see `statistics(hypothesis:references:)`).
-    static let statisticsCount = 10
+    public static let statisticsCount = 10
 
     /// One sentence's sufficient statistics in sacreBLEU's order: the hypothesis length, the
     /// closest reference length, clipped matches for n = 1...4, hypothesis n-grams for
     /// n = 1...4. Corpus BLEU is computed from their sums, and paired bootstrap resampling
-    /// sums them over each resample.
-    static func statistics(hypothesis: String, references: [String]) -> [Int] {
+    /// sums them over each resample. With several references an n-gram's matches are clipped
+    /// by its largest count in any reference, and the reference length is the closest to the
+    /// hypothesis's (the shorter on a tie), as sacreBLEU does.
+    public static func statistics(hypothesis: String, references: [String]) -> [Int] {
         let h = words(hypothesis)
         let references = references.map(words)
         var counts = [Int](repeating: 0, count: 4), totals = [Int](repeating: 0, count: 4)
@@ -75,7 +59,7 @@ public struct BLEUScore: Codable, Sendable {
     }
 
     /// The score of summed `statistics` (in that order).
-    static func compute(statistics s: [Int]) -> BLEUScore {
+    public static func compute(statistics s: [Int]) -> BLEUScore {
         compute(counts: Array(s[2..<6]), totals: Array(s[6..<10]), hypothesisLength: s[0], referenceLength: s[1])
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// orders 1-6 over code points with white space removed, statistics summed over the corpus
 /// (per sentence those of the reference with the best sentence F-score), then F-beta (beta 2)
 /// of the precision and recall averaged over the orders that occur.
-public struct ChrFScore: Codable, Sendable {
+public struct ChrFScore: Codable, Sendable, CorpusMetric {
     public let score: Double
 
     public var formatted: String { String(format: "chrF2 = %.2f", score) }
@@ -16,28 +16,15 @@ public struct ChrFScore: Codable, Sendable {
         "nrefs:\(references)|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0"
     }
 
-    public static func corpus(hypotheses: [String], references: [String]) -> ChrFScore {
-        corpus(hypotheses: hypotheses, referenceStreams: [references])
-    }
-
-    public static func corpus(hypotheses: [String], referenceStreams: [[String]]) -> ChrFScore {
-        precondition(!referenceStreams.isEmpty && referenceStreams.allSatisfy { $0.count == hypotheses.count },
-                     "\(hypotheses.count) hypotheses for reference streams of \(referenceStreams.map(\.count)) lines")
-        var sums = [Int](repeating: 0, count: statisticsCount)
-        for (i, hypothesis) in hypotheses.enumerated() {
-            let sentence = statistics(hypothesis: hypothesis, references: referenceStreams.map { $0[i] })
-            for k in sums.indices { sums[k] += sentence[k] }
-        }
-        return ChrFScore(score: score(sums))
-    }
+    public static func compute(statistics: [Int]) -> ChrFScore { ChrFScore(score: score(statistics)) }
 
     /// The length of a sentence's statistics: [hypothesis n-grams, reference n-grams, matches] per order.
-    static let statisticsCount = 3 * order
+    public static let statisticsCount = 3 * order
 
     /// One sentence's statistics against the first reference with the best sentence F-score
     /// (sacreBLEU starts below 0, so one always wins): corpus chrF is computed from their
     /// sums, and paired bootstrap resampling sums them over each resample.
-    static func statistics(hypothesis: String, references: [String]) -> [Int] {
+    public static func statistics(hypothesis: String, references: [String]) -> [Int] {
         let h = characters(hypothesis)
         let hypothesisGrams = (1...order).map { ngrams(h, $0) }
         var best: [Int] = [], bestScore = -1.0

@@ -5,7 +5,7 @@ import Foundation
 /// entities, then four regular expressions and single spacing. Python's `str.split()` and
 /// string comparison work on Unicode code points; so does this (see `BLEU`).
 public enum Tokenizer13a {
-    nonisolated(unsafe) private static let rules: [(NSRegularExpression, String)] = [
+    private static let rules: [(NSRegularExpression, String)] = [
         // Most punctuation and symbols (not the apostrophe, hyphen, period or comma).
         (#"([\{-\~\[-\` -\&\(-\+\:-\@\/])"#, " $1 "),
         // Period and comma unless preceded by a digit...
