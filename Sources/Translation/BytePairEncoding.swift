@@ -194,7 +194,7 @@ public struct BytePairEncoding: Sendable {
     /// Saves as JSON, atomically.
     public func save(to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let file = File(format: "revsearch-bpe-1", pieces: pieces, merges: merges.map { [$0.0, $0.1] })
         try AtomicWrite.write(try encoder.encode(file), to: path)
     }

@@ -43,6 +43,18 @@ import Translation
         #expect(throws: VocabularyError.self) { _ = try BytePairEncoding.load(path) }
     }
 
+    /// The same vocabulary gives the same bytes in every process (its keys sorted, not in the
+    /// per-process order of a hashed dictionary): runs compare vocabularies by SHA-256, and a
+    /// comparison continued with --from compares the file's text.
+    @Test func savedKeysAreSortedSoTheBytesRepeat() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try BytePairEncoding.learn(Self.corpus, merges: 20).save(to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let keys = ["\"format\"", "\"merges\"", "\"pieces\""].map { text.range(of: $0)?.lowerBound }
+        #expect(keys.allSatisfy { $0 != nil } && keys == keys.sorted { $0! < $1! }, "top-level keys in sorted order")
+    }
+
     /// Every validation sentence of the real corpus decodes back exactly.
     @Test func multi30kValidationRoundTrips() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
