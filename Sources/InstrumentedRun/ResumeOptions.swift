@@ -15,9 +15,14 @@ public enum ResumeOptions {
         }
     }
 
-    /// `--vocab` on a resume must be the run's own vocabulary, byte for byte.
+    /// `--vocab` on a resume must be the run's own vocabulary: the same pieces and merges.
+    /// Not the same bytes: a run keeps the vocabulary it was given as it saves it, and files
+    /// written before vocabularies sorted their keys hold the same content in another order.
     public static func refuseOtherVocabulary(_ vocab: String?, run: String) throws {
-        guard let vocab, let runs = try CorpusFingerprint.file("\(run)/vocab.json"), try CorpusFingerprint.file(vocab) != runs else { return }
-        throw InputError("\(vocab): --resume with a vocabulary other than the run's \(run)/vocab.json; drop --vocab to continue the run")
+        let own = "\(run)/vocab.json"
+        guard let vocab, let runs = try CorpusFingerprint.file(own), try CorpusFingerprint.file(vocab) != runs else { return }
+        let (given, kept) = (try BytePairEncoding.load(vocab), try BytePairEncoding.load(own))
+        guard given.pieces != kept.pieces || !given.merges.elementsEqual(kept.merges, by: ==) else { return }
+        throw InputError("\(vocab): --resume with a vocabulary other than the run's \(own); drop --vocab to continue the run")
     }
 }

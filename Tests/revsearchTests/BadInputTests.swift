@@ -115,14 +115,27 @@ import Testing
             try text.replacingOccurrences(of: "dog", with: "cat").write(to: other.appendingPathComponent("train.\(language)"), atomically: true, encoding: .utf8)
         }
         let resume = ["search", "--out", out, "--max-steps", "2", "--resume"]
+        // The run's vocabulary with its keys in another order and no indentation: the same
+        // vocabulary in other bytes, which a resume accepts; without its last merge and the
+        // piece it made, another vocabulary, which it refuses.
+        let ownPath = URL(fileURLWithPath: "\(out)/vocab.json")
+        var own = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: ownPath)) as? [String: Any])
+        let relaid = root.appendingPathComponent("relaid.json"), smaller = root.appendingPathComponent("smaller.json")
+        try JSONSerialization.data(withJSONObject: own, options: []).write(to: relaid)
+        #expect(try Data(contentsOf: relaid) != Data(contentsOf: ownPath))
+        own["merges"] = try #require(own["merges"] as? [[String]]).dropLast().map { $0 }
+        own["pieces"] = try #require(own["pieces"] as? [String]).dropLast().map { $0 }
+        try JSONSerialization.data(withJSONObject: own, options: []).write(to: smaller)
         try Self.check([
+            Case(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de", "--vocab", smaller.path], status: 2,
+                 message: "--resume with a vocabulary other than the run's"),
             Case(arguments: resume + ["--data", data.path] + SearchCommandTests.tiny.map { $0 == "24" ? "48" : $0 }, status: 2,
                  message: "a resumed search keeps its model and options, but --d 48 (the run has 24)"),
             Case(arguments: resume + ["--data", other.path, "--src", "en", "--tgt", "de"], status: 2, message: "not the corpus this search was started on"),
             Case(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de", "--mixture", "normalised"], status: 2,
                  message: "--mixture normalised (the run has plain)"),
         ])
-        let again = try revsearch(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de"])
+        let again = try revsearch(arguments: resume + ["--data", data.path, "--src", "en", "--tgt", "de", "--vocab", relaid.path])
         #expect(again.status == 0, "\(again.stderr)")
     }
 }
